@@ -1,0 +1,1 @@
+"""tradetui: a terminal trading bot for crypto spot markets."""

@@ -1,0 +1,142 @@
+"""Provides tradetui's settings: defaults, a TOML file, ``TRADETUI_*`` environment variables and CLI overrides."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A user-facing configuration problem, with a one-line message."""
+
+
+class VenueSettings(BaseModel):
+    """Where the engine trades."""
+
+    exchange: str = "sim"
+    """``sim`` for the embedded simulator, ``sim-external`` for one given by URLs, else a ccxt id."""
+    rest_url: str = ""
+    """REST base URL of an external simulator (``sim-external`` only)."""
+    ws_public_url: str = ""
+    """WS v2 public URL of an external simulator (``sim-external`` only)."""
+    ws_private_url: str = ""
+    """WS v2 private URL of an external simulator (``sim-external`` only)."""
+    account: str = "default"
+    """Name of the stored credentials to use in live mode on a real exchange."""
+    sim_seed: int = 7
+    """Seed of the embedded simulator's market."""
+    request_timeout_ms: int = 10_000
+    """ccxt request timeout."""
+
+
+class RiskSettings(BaseModel):
+    """Limits of the central risk guard."""
+
+    max_quote_age_s: float = 5.0
+    """A quote older than this blocks trading in its symbol."""
+    max_spread_bps: float = 50.0
+    """A spread wider than this blocks trading in its symbol."""
+    max_position_pct: float = 20.0
+    """A single position may not exceed this share of equity (percent)."""
+    max_open_positions: int = 3
+    """At most this many symbols may hold a position."""
+    min_balance: float = 10.0
+    """Free quote balance that must remain after a buy."""
+    min_confidence: float = 0.75
+    """Intents with a lower signal confidence are rejected."""
+    fat_finger_pct: float = 5.0
+    """A limit price further than this from mid (percent) is rejected."""
+
+
+class StrategySettings(BaseModel):
+    """The built-in pulse strategy."""
+
+    enabled: bool = True
+    """Run the built-in strategy at all."""
+    interval_s: float = 3.0
+    """Seconds between decisions."""
+    order_notional: float = 200.0
+    """Quote value of one order."""
+    rest_offset_bps: float = 15.0
+    """How far below the bid the resting buy limit sits."""
+
+
+class PaperSettings(BaseModel):
+    """The paper broker's starting ledger."""
+
+    starting_balances: dict[str, Decimal] = Field(
+        default_factory=lambda: {"USD": Decimal(10_000)}
+    )
+    """Balances the paper ledger starts from."""
+    taker_fee: Decimal = Decimal("0.0026")
+    """Fee rate charged on paper fills that take liquidity."""
+    maker_fee: Decimal = Decimal("0.0016")
+    """Fee rate charged on paper fills of resting orders."""
+
+
+class UiSettings(BaseModel):
+    """The terminal UI."""
+
+    theme: str = "tradetui-dark"
+    """Theme name: one of the themes in ``themes/`` or a built-in Textual theme."""
+    refresh_hz: float = 5.0
+    """How often panes re-read the engine snapshot."""
+
+
+class Settings(BaseSettings):
+    """All of tradetui's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRADETUI_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    mode: Literal["paper", "live"] = "paper"
+    """Start in paper (default) or live mode."""
+    symbols: list[str] = Field(default_factory=lambda: ["BTC/USD", "ETH/USD", "SOL/USD"])
+    """Symbols to watch and trade."""
+    log_level: str = "INFO"
+    """Minimum level of log records written."""
+    venue: VenueSettings = Field(default_factory=VenueSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    strategy: StrategySettings = Field(default_factory=StrategySettings)
+    paper: PaperSettings = Field(default_factory=PaperSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values (file + CLI, merged by load_settings) beat the environment.
+        return (init_settings, env_settings)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from an optional TOML file, the environment and CLI overrides.
+
+    Raises ConfigError with a one-line message when the file or a value is invalid.
+    """
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {config_file} does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

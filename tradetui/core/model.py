@@ -1,0 +1,285 @@
+"""Provides the engine's domain types: orders, fills, quotes, intents, decisions and snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class TradingState(StrEnum):
+    """What the engine may do: ACTIVE trades, PAUSED adds no exposure, HALTED sends nothing new."""
+
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    HALTED = "HALTED"
+
+
+class Mode(StrEnum):
+    """Which ledger orders go to: the paper broker or the venue."""
+
+    PAPER = "PAPER"
+    LIVE = "LIVE"
+
+
+class Side(StrEnum):
+    """Order side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    """Order type."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class OrderStatus(StrEnum):
+    """Lifecycle of an order as the engine knows it."""
+
+    PENDING_SUBMIT = "PENDING_SUBMIT"
+    OPEN = "OPEN"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the order can no longer change."""
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED})
+
+
+class Verdict(StrEnum):
+    """Outcome of a risk evaluation."""
+
+    APPROVE = "APPROVE"
+    REDUCE = "REDUCE"
+    REJECT = "REJECT"
+
+
+class BreakerState(StrEnum):
+    """Circuit-breaker state."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half-open"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """Static trading rules of one market, taken from ccxt's market structure."""
+
+    symbol: str
+    base: str
+    quote: str
+    amount_step: Decimal
+    price_step: Decimal
+    min_amount: Decimal
+    min_cost: Decimal
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Top of book for one symbol, copied out of ccxt's live objects."""
+
+    symbol: str
+    bid: float
+    ask: float
+    last: float
+    bid_volume: float
+    ask_volume: float
+    received_at: float
+    """Engine clock time (seconds) when the engine received this quote."""
+
+    @property
+    def mid(self) -> float:
+        """Mid price."""
+        return (self.bid + self.ask) / 2
+
+    @property
+    def spread_bps(self) -> float:
+        """Spread in basis points of mid; infinite when the mid is not positive."""
+        mid = self.mid
+        return (self.ask - self.bid) / mid * 10_000 if mid > 0 else float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """A copy of the top levels of one symbol's book: (price, amount) pairs, best first."""
+
+    symbol: str
+    bids: tuple[tuple[float, float], ...]
+    asks: tuple[tuple[float, float], ...]
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """What a strategy (or an operator) wants to trade; nothing reaches a broker without a Decision."""
+
+    symbol: str
+    side: Side
+    amount: Decimal
+    order_type: OrderType = OrderType.MARKET
+    price: Decimal | None = None
+    strategy: str = "manual"
+    confidence: float = 1.0
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """One gate's verdict on one intent, with the numbers behind it."""
+
+    gate: str
+    passed: bool
+    code: str
+    """Stable reason code, e.g. ``OK``, ``QUOTE_STALE``, ``POSITION_TOO_LARGE``."""
+    value: float | None = None
+    limit: float | None = None
+    detail: str = ""
+
+    @property
+    def headroom(self) -> float | None:
+        """How far the value is from the limit (positive means room left)."""
+        if self.value is None or self.limit is None:
+            return None
+        return self.limit - self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The risk guard's answer to one intent."""
+
+    verdict: Verdict
+    intent: OrderIntent
+    amount: Decimal
+    """Amount allowed: the intent's amount on APPROVE, less on REDUCE, zero on REJECT."""
+    gates: tuple[GateResult, ...]
+    rejected_by: GateResult | None = None
+
+    @property
+    def approved(self) -> bool:
+        """True when an order may be sent (APPROVE or REDUCE)."""
+        return self.verdict is not Verdict.REJECT
+
+
+@dataclass(slots=True)
+class Order:
+    """An order the engine created; persisted before it is sent."""
+
+    client_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    amount: Decimal
+    price: Decimal | None
+    mode: Mode
+    strategy: str
+    status: OrderStatus = OrderStatus.PENDING_SUBMIT
+    filled: Decimal = Decimal(0)
+    average_price: Decimal | None = None
+    venue_id: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    error: str = ""
+
+    @property
+    def remaining(self) -> Decimal:
+        """Amount not yet filled."""
+        return self.amount - self.filled
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of (part of) an order."""
+
+    fill_id: str
+    client_id: str
+    symbol: str
+    side: Side
+    amount: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    mode: Mode
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """One currency's balance."""
+
+    currency: str
+    free: Decimal
+    used: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A spot position in one symbol, marked to the current mid."""
+
+    symbol: str
+    amount: Decimal
+    average_entry: Decimal
+    realized_pnl: Decimal
+    mark: float | None
+    unrealized_pnl: float
+
+    @property
+    def notional(self) -> float:
+        """Position value at the mark (0 when there is no mark)."""
+        return float(self.amount) * self.mark if self.mark is not None else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSnapshot:
+    """State of one circuit breaker."""
+
+    category: str
+    state: BreakerState
+    consecutive_failures: int
+    threshold: int
+    seconds_until_half_open: float
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """Everything the UI, metrics and strategies read, frozen at one instant."""
+
+    taken_at: float
+    state: TradingState
+    mode: Mode
+    venue: str
+    connected: bool
+    symbols: tuple[str, ...]
+    quotes: dict[str, Quote]
+    balances: dict[str, Balance]
+    positions: dict[str, Position]
+    open_orders: tuple[Order, ...]
+    recent_orders: tuple[Order, ...]
+    gates: tuple[GateResult, ...]
+    """The latest verdict of every gate (from the last evaluation)."""
+    last_rejections: dict[str, GateResult]
+    """The last rejection of each gate, by gate name."""
+    breakers: tuple[BreakerSnapshot, ...]
+    equity: float
+    day_pnl: float
+    status_line: str = ""
+    quote_currency: str = "USD"
+    fills_count: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def quote_age_s(self, symbol: str) -> float | None:
+        """Seconds since the last quote for ``symbol`` (None if none yet)."""
+        quote = self.quotes.get(symbol)
+        return None if quote is None else max(0.0, self.taken_at - quote.received_at)
