@@ -1,0 +1,1 @@
+"""Provides the trading engine: it never imports textual or rich."""

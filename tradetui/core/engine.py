@@ -1,0 +1,463 @@
+"""Provides the engine: owns every task, the trading state and the one path from intent to broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from tradetui.config import Settings
+from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.gateway import GatewayError, create_exchange, is_transport_error, market_infos
+from tradetui.core.market_data import MarketData
+from tradetui.core.model import (
+    Balance,
+    Decision,
+    EngineSnapshot,
+    Fill,
+    GateResult,
+    MarketInfo,
+    Mode,
+    OrderIntent,
+    TradingState,
+)
+from tradetui.core.orders import OrderManager
+from tradetui.core.paper import PaperBroker
+from tradetui.core.portfolio import Portfolio, equity
+from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
+from tradetui.core.store import Store, StoreError
+from tradetui.core.strategies import Strategy
+from tradetui.core.strategies.pulse import PulseStrategy
+from tradetui.paths import DataPaths
+
+log = logging.getLogger("tradetui.engine")
+
+BREAKER_CATEGORIES = ("market_data", "account", "orders")
+LIVE_SYNC_INTERVAL_S = 1.0
+CONNECT_TIMEOUT_S = 30.0
+
+
+class EngineError(Exception):
+    """Something the operator must fix or know, in one line (bad config, no credentials, no venue)."""
+
+
+class Engine:
+    """The trading engine. The UI and ops only call its public methods and read snapshots."""
+
+    def __init__(
+        self, settings: Settings, paths: DataPaths, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self._clock = clock
+        self._state = TradingState.ACTIVE
+        self._mode = Mode.LIVE if settings.mode == "live" else Mode.PAPER
+        self._store = Store(paths.database)
+        self._guard = RiskGuard(settings.risk)
+        self._breakers = {c: CircuitBreaker(c, clock) for c in BREAKER_CATEGORIES}
+        self._paper = PaperBroker(settings.paper, clock)
+        self._portfolios = {Mode.PAPER: Portfolio(), Mode.LIVE: Portfolio()}
+        self._markets: dict[str, MarketInfo] = {}
+        self._orders = OrderManager(
+            self._store, clock, self._paper, self._markets, self._breakers["orders"], self._on_fill
+        )
+        self._market_data: MarketData | None = None
+        self._exchange: Any = None
+        self._sim: Any = None
+        self._venue = settings.venue.exchange
+        self._venue_target = ""
+        self._live_balances: dict[str, Balance] = {}
+        self._strategies: list[Strategy] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._gate_latest: dict[str, GateResult] = {}
+        self._last_rejections: dict[str, GateResult] = {}
+        self._day_start: dict[Mode, tuple[str, float]] = {}
+        self._status_line = "connecting…"
+        self._connected = False
+        self._started = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Open the store, connect to the venue, reconcile, then start streams and strategies."""
+        self.paths.ensure()
+        try:
+            await self._store.open()
+        except StoreError as exc:
+            raise EngineError(str(exc)) from None
+        self._started = True
+        saved_state = await self._store.get_value("trading_state")
+        if saved_state is not None and saved_state in TradingState.__members__:
+            self._state = TradingState(saved_state)
+        await self._replay_fills()
+        try:
+            await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            raise EngineError(
+                f"venue {self._venue} did not answer within {CONNECT_TIMEOUT_S:.0f}s"
+            ) from None
+        except GatewayError as exc:
+            raise EngineError(str(exc)) from None
+        await self._orders.restore()
+        if self._mode is Mode.LIVE:
+            await self._orders.sync_live()
+        self._market_data = MarketData(
+            self._exchange,
+            self.settings.symbols,
+            self._clock,
+            self._breakers["market_data"],
+            self._orders.on_book,
+        )
+        self._tasks = self._market_data.tasks()
+        self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))
+        if self.settings.strategy.enabled:
+            self._strategies = [PulseStrategy(self.settings.strategy, self._markets)]
+            self._tasks.append(asyncio.create_task(self._strategy_loop(), name="strategies"))
+        self._connected = True
+        self._status_line = f"{self._mode.value} on {self._venue_target}, {self._state.value}"
+        log.info(
+            "engine started: %s mode on %s, state %s",
+            self._mode.value,
+            self._venue_target,
+            self._state.value,
+            extra={"event": "engine_started"},
+        )
+
+    async def stop(self) -> None:
+        """Stop every task, persist state and close venue, simulator and store."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._exchange is not None:
+            with contextlib.suppress(Exception):
+                await self._exchange.close()
+        if self._sim is not None:
+            await self._sim.stop()
+            self._sim = None
+        if self._started:
+            await self._store.put_value("trading_state", self._state.value)
+            await self._store.close()
+            self._started = False
+        self._connected = False
+        log.info("engine stopped", extra={"event": "engine_stopped"})
+
+    async def _connect(self) -> None:
+        venue = self.settings.venue
+        config: dict[str, Any] = {"timeout": venue.request_timeout_ms, "enableRateLimit": True}
+        exchange_id = venue.exchange
+        if venue.exchange == "sim":
+            from tradetui.sim.server import SimServer
+
+            self._sim = SimServer(host="127.0.0.1", port=0, seed=venue.sim_seed)
+            info = await self._sim.start()
+            config.update(info.ccxt_config())
+            exchange_id = "kraken"
+            self._venue_target = f"sim ({info.rest.removeprefix('http://')})"
+        elif venue.exchange == "sim-external":
+            if not venue.rest_url:
+                raise EngineError("venue sim-external needs venue.rest_url and the ws URLs")
+            config.update(
+                _external_sim_config(venue.rest_url, venue.ws_public_url, venue.ws_private_url)
+            )
+            credentials = self._stored_credentials()
+            if credentials is not None:
+                config.update(apiKey=credentials.api_key, secret=credentials.secret)
+            config["enableRateLimit"] = False
+            exchange_id = "kraken"
+            self._venue_target = f"sim ({venue.rest_url})"
+        else:
+            credentials = self._stored_credentials()
+            if credentials is not None:
+                config.update(apiKey=credentials.api_key, secret=credentials.secret)
+                if credentials.passphrase:
+                    config["password"] = credentials.passphrase
+            self._venue_target = f"{venue.exchange}"
+        if self._mode is Mode.LIVE and not config.get("apiKey"):
+            raise EngineError(self._no_credentials_message())
+        key_tag = hashlib.sha256(str(config.get("apiKey", "")).encode()).hexdigest()[:12]
+        self._exchange = create_exchange(exchange_id, config, self.paths.root / f"nonce-{key_tag}")
+        self._orders.exchange = self._exchange if config.get("apiKey") else None
+        try:
+            markets = await self._exchange.load_markets()
+        except Exception as exc:
+            if is_transport_error(exc):
+                raise EngineError(f"cannot reach venue {self._venue_target}: {exc}") from None
+            raise
+        self._markets.update(market_infos(markets, self.settings.symbols))
+
+    async def _replay_fills(self) -> None:
+        for mode, portfolio in self._portfolios.items():
+            for fill in await self._store.fills(mode):
+                portfolio.apply(fill)
+                if mode is Mode.PAPER:
+                    base, quote = fill.symbol.split("/")
+                    self._paper.apply_fill(fill, _bare_market(fill.symbol, base, quote))
+
+    # ----------------------------------------------------------------- controls
+
+    def toggle_pause(self) -> None:
+        """ACTIVE ↔ PAUSED; has no effect while HALTED."""
+        if self._state is TradingState.ACTIVE:
+            self._set_state(TradingState.PAUSED)
+        elif self._state is TradingState.PAUSED:
+            self._set_state(TradingState.ACTIVE)
+
+    def pause(self) -> None:
+        """Stop adding exposure (reducing orders and cancels still pass)."""
+        if self._state is TradingState.ACTIVE:
+            self._set_state(TradingState.PAUSED)
+
+    def resume(self) -> None:
+        """PAUSED → ACTIVE."""
+        if self._state is TradingState.PAUSED:
+            self._set_state(TradingState.ACTIVE)
+
+    def halt(self) -> None:
+        """Block every new order at once (the first step of the kill switch)."""
+        self._set_state(TradingState.HALTED)
+
+    async def kill(self) -> None:
+        """Kill switch: HALT immediately, then cancel every open order."""
+        self.halt()
+        await self._orders.cancel_all()
+
+    async def release(self) -> None:
+        """Release the kill switch into PAUSED, so nothing trades until the operator resumes."""
+        if self._state is TradingState.HALTED:
+            self._set_state(TradingState.PAUSED)
+
+    async def set_mode(self, mode: Mode) -> None:
+        """Switch between paper and live ledgers; live needs venue credentials."""
+        if mode is self._mode:
+            return
+        if mode is Mode.LIVE and self._orders.exchange is None:
+            raise EngineError(self._no_credentials_message())
+        self._mode = mode
+        log.warning("mode changed to %s", mode.value, extra={"event": "mode", "mode": mode.value})
+
+    def live_target(self) -> str:
+        """Which account and venue live orders would go to, for a confirmation prompt."""
+        if self._venue in ("sim", "sim-external"):
+            return f"the simulator's own account on {self._venue_target or 'the simulator'}"
+        return f"account '{self.settings.venue.account}' on {self._venue}"
+
+    def _set_state(self, state: TradingState) -> None:
+        if state is self._state:
+            return
+        previous, self._state = self._state, state
+        log.warning(
+            "trading state %s -> %s",
+            previous.value,
+            state.value,
+            extra={"event": "trading_state", "state": state.value},
+        )
+        if self._started:
+            self._store.put_value("trading_state", state.value)
+
+    def _no_credentials_message(self) -> str:
+        return (
+            f"no credentials stored for account '{self.settings.venue.account}' on "
+            f"{self._venue}: run `tradetui setup` first"
+        )
+
+    def _stored_credentials(self) -> Any:
+        from tradetui.credentials import load_credentials
+
+        return load_credentials(self.settings.venue.account)
+
+    # ----------------------------------------------------------------- the order path
+
+    async def submit(self, intent: OrderIntent) -> Decision:
+        """The only way to an order: risk guard, audit, then the broker of the current mode."""
+        decision = self._guard.evaluate(intent, self._risk_context(intent))
+        for result in decision.gates:
+            self._gate_latest[result.gate] = result
+        if decision.rejected_by is not None:
+            self._last_rejections[decision.rejected_by.gate] = decision.rejected_by
+        client_id = None
+        try:
+            if decision.approved:
+                book = self._market_data.books.get(intent.symbol) if self._market_data else None
+                order = await self._orders.place(decision, self._mode, book)
+                client_id = order.client_id
+        finally:
+            self._store.audit(self._clock(), self._mode, decision, client_id)
+        log.info(
+            "%s %s %s %s -> %s%s",
+            intent.strategy,
+            intent.side.value,
+            intent.amount,
+            intent.symbol,
+            decision.verdict.value,
+            f" ({decision.rejected_by.code})" if decision.rejected_by else "",
+            extra={"event": "decision", "verdict": decision.verdict.value},
+        )
+        return decision
+
+    def _risk_context(self, intent: OrderIntent) -> RiskContext:
+        market = self._markets.get(intent.symbol)
+        quotes = self._market_data.quotes if self._market_data else {}
+        balances = self._balances()
+        portfolio = self._portfolios[self._mode]
+        quote_ccy = market.quote if market else "USD"
+        base_ccy = market.base if market else ""
+        return RiskContext(
+            now=self._clock(),
+            state=self._state,
+            breaker_open=self._breakers["orders"].is_open,
+            market=market,
+            quote=quotes.get(intent.symbol),
+            equity=equity(balances, quotes, quote_ccy),
+            position_amount=portfolio.amount(intent.symbol),
+            open_position_symbols=portfolio.open_symbols(
+                {s: m.min_amount for s, m in self._markets.items()}
+            ),
+            free_quote=float(balances[quote_ccy].free) if quote_ccy in balances else 0.0,
+            free_base=float(balances[base_ccy].free) if base_ccy in balances else 0.0,
+        )
+
+    def _on_fill(self, fill: Fill) -> None:
+        if self._portfolios[fill.mode].apply(fill):
+            log.info(
+                "fill %s %s %s @ %s (%s)",
+                fill.side.value,
+                fill.amount,
+                fill.symbol,
+                fill.price,
+                fill.mode.value,
+                extra={"event": "fill", "mode": fill.mode.value},
+            )
+
+    # ----------------------------------------------------------------- loops
+
+    async def _strategy_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.strategy.interval_s)
+            if self._state is TradingState.HALTED:
+                continue
+            snapshot = self.snapshot()
+            for strategy in self._strategies:
+                try:
+                    intents = strategy.on_snapshot(snapshot)
+                except Exception:
+                    log.exception("strategy %s failed", strategy.name)
+                    continue
+                for intent in intents:
+                    try:
+                        await self.submit(intent)
+                    except StoreError as exc:
+                        log.error("order not placed: %s", exc)
+
+    async def _live_sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LIVE_SYNC_INTERVAL_S)
+            if self._orders.exchange is None:
+                continue
+            if self._mode is Mode.LIVE or self._orders.open_orders(Mode.LIVE):
+                await self._orders.sync_live()
+                await self._refresh_live_balances()
+
+    async def _refresh_live_balances(self) -> None:
+        breaker = self._breakers["account"]
+        if not breaker.allow():
+            return
+        try:
+            raw = await self._exchange.fetch_balance()
+        except Exception as exc:  # noqa: BLE001 - next cycle retries
+            if is_transport_error(exc):
+                breaker.record_failure()
+            log.warning("balance refresh failed: %s", exc)
+            return
+        breaker.record_success()
+        self._live_balances = {
+            currency: Balance(
+                currency,
+                Decimal(str(raw["free"].get(currency) or 0)),
+                Decimal(str(raw["used"].get(currency) or 0)),
+                Decimal(str(total or 0)),
+            )
+            for currency, total in raw["total"].items()
+        }
+
+    # ----------------------------------------------------------------- snapshot
+
+    def _balances(self) -> dict[str, Balance]:
+        return self._paper.balances() if self._mode is Mode.PAPER else dict(self._live_balances)
+
+    def snapshot(self) -> EngineSnapshot:
+        """A frozen view of the whole engine (cheap enough for 10 Hz)."""
+        now = self._clock()
+        quotes = dict(self._market_data.quotes) if self._market_data else {}
+        balances = self._balances()
+        portfolio = self._portfolios[self._mode]
+        quote_ccy = next(iter(self._markets.values())).quote if self._markets else "USD"
+        total_equity = equity(balances, quotes, quote_ccy)
+        open_orders = tuple(
+            sorted(self._orders.open_orders(self._mode), key=lambda o: o.created_at)
+        )
+        gates = tuple(
+            self._gate_latest.get(name, GateResult(name, True, "NOT_EVALUATED"))
+            for name in GATE_NAMES
+        )
+        return EngineSnapshot(
+            taken_at=now,
+            state=self._state,
+            mode=self._mode,
+            venue=self._venue_target or self._venue,
+            connected=self._connected,
+            symbols=tuple(self.settings.symbols),
+            quotes=quotes,
+            balances=balances,
+            positions=portfolio.positions(quotes),
+            open_orders=open_orders,
+            recent_orders=tuple(self._orders.recent_orders()),
+            gates=gates,
+            last_rejections=dict(self._last_rejections),
+            breakers=tuple(b.snapshot() for b in self._breakers.values()),
+            equity=total_equity,
+            day_pnl=self._day_pnl(total_equity, len(quotes) == len(self.settings.symbols), now),
+            status_line=self._status_line,
+            quote_currency=quote_ccy,
+            fills_count=portfolio.fills_count,
+        )
+
+    def _day_pnl(self, total_equity: float, priced: bool, now: float) -> float:
+        day = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
+        start = self._day_start.get(self._mode)
+        if start is None or start[0] != day:
+            if not priced:
+                return 0.0
+            # The first fully priced equity of the UTC day is the baseline for day PnL.
+            self._day_start[self._mode] = start = (day, total_equity)
+        return total_equity - start[1]
+
+
+def _bare_market(symbol: str, base: str, quote: str) -> MarketInfo:
+    one = Decimal(1)
+    return MarketInfo(symbol, base, quote, one, one, Decimal(0), Decimal(0))
+
+
+def _external_sim_config(rest: str, ws_public: str, ws_private: str) -> dict[str, Any]:
+    return {
+        "urls": {
+            "api": {
+                "public": rest,
+                "private": rest,
+                "ws": {
+                    "publicV2": ws_public,
+                    "privateV2": ws_private,
+                    "public": ws_public,
+                    "private": ws_private,
+                },
+            }
+        }
+    }

@@ -1,0 +1,105 @@
+"""Provides market data: ccxt.pro ticker and book streams per symbol, copied into engine types."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.gateway import is_transport_error
+from tradetui.core.model import OrderBook, Quote
+
+log = logging.getLogger("tradetui.market_data")
+
+BOOK_DEPTH = 10
+MAX_BACKOFF_S = 10.0
+
+
+class MarketData:
+    """Watches tickers and books; keeps the latest copies, stamped with the engine clock."""
+
+    def __init__(
+        self,
+        exchange: Any,
+        symbols: list[str],
+        clock: Callable[[], float],
+        breaker: CircuitBreaker,
+        on_book: Callable[[OrderBook], Awaitable[None]],
+    ) -> None:
+        self._exchange = exchange
+        self._symbols = symbols
+        self._clock = clock
+        self._breaker = breaker
+        self._on_book = on_book
+        self.quotes: dict[str, Quote] = {}
+        self.books: dict[str, OrderBook] = {}
+        self.messages_received = 0
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """Start one ticker and one book stream per symbol."""
+        tasks = []
+        for symbol in self._symbols:
+            tasks.append(
+                asyncio.create_task(
+                    self._stream(symbol, self._ticker_once), name=f"ticker {symbol}"
+                )
+            )
+            tasks.append(
+                asyncio.create_task(self._stream(symbol, self._book_once), name=f"book {symbol}")
+            )
+        return tasks
+
+    async def _stream(self, symbol: str, receive: Callable[[str], Any]) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await receive(symbol)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any stream failure reconnects
+                if is_transport_error(exc):
+                    self._breaker.record_failure()
+                log.warning("market data %s: %s; retrying in %.1fs", symbol, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF_S, backoff * 2)
+            else:
+                backoff = 0.5
+                self._breaker.record_success()
+
+    async def _ticker_once(self, symbol: str) -> None:
+        ticker = await self._exchange.watch_ticker(symbol)
+        self.messages_received += 1
+        quote = _quote_from_ticker(symbol, ticker, self._clock())
+        if quote is None:
+            log.warning("ignored a malformed ticker for %s", symbol)
+            return
+        self.quotes[symbol] = quote
+
+    async def _book_once(self, symbol: str) -> None:
+        book = await self._exchange.watch_order_book(symbol)
+        self.messages_received += 1
+        # ccxt hands back its live, mutating book: copy the top levels out.
+        copy = OrderBook(
+            symbol,
+            tuple((float(p), float(a)) for p, a, *_ in book["bids"][:BOOK_DEPTH]),
+            tuple((float(p), float(a)) for p, a, *_ in book["asks"][:BOOK_DEPTH]),
+            self._clock(),
+        )
+        self.books[symbol] = copy
+        await self._on_book(copy)
+
+
+def _quote_from_ticker(symbol: str, ticker: dict[str, Any], now: float) -> Quote | None:
+    try:
+        bid, ask = float(ticker["bid"]), float(ticker["ask"])
+        last = float(ticker.get("last") or (bid + ask) / 2)
+        bid_volume = float(ticker.get("bidVolume") or 0.0)
+        ask_volume = float(ticker.get("askVolume") or 0.0)
+    except (TypeError, ValueError, KeyError):
+        return None
+    if not all(math.isfinite(x) for x in (bid, ask, last)):
+        return None
+    return Quote(symbol, bid, ask, last, bid_volume, ask_volume, now)

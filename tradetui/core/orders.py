@@ -1,0 +1,296 @@
+"""Provides the order manager: client ids, write-ahead persistence, paper and venue execution."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.gateway import is_order_not_found, is_transport_error
+from tradetui.core.model import (
+    Decision,
+    Fill,
+    MarketInfo,
+    Mode,
+    Order,
+    OrderBook,
+    OrderStatus,
+    Side,
+)
+from tradetui.core.paper import PaperBroker
+from tradetui.core.store import Store
+
+log = logging.getLogger("tradetui.orders")
+
+RECENT_LIMIT = 50
+
+_VENUE_STATUS = {
+    "open": OrderStatus.OPEN,
+    "closed": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.CANCELED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+def new_client_id() -> str:
+    """A fresh client order id (18 characters, within Kraken's free-text cl_ord_id limit)."""
+    return "tt" + uuid.uuid4().hex[:16]
+
+
+class OrderManager:
+    """Owns every order: persisted as PENDING_SUBMIT before it is sent, never sent twice."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float],
+        paper: PaperBroker,
+        markets: dict[str, MarketInfo],
+        breaker: CircuitBreaker,
+        on_fill: Callable[[Fill], None],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._paper = paper
+        self._markets = markets
+        self._breaker = breaker
+        self._on_fill = on_fill
+        self.exchange: Any | None = None
+        self._active: dict[str, Order] = {}
+        self._recent: list[Order] = []
+        self._by_venue_id: dict[str, Order] = {}
+        self._trades_since_ms: int | None = None
+
+    def open_orders(self, mode: Mode | None = None) -> list[Order]:
+        """Orders not yet in a terminal state."""
+        return [o for o in self._active.values() if mode is None or o.mode is mode]
+
+    def recent_orders(self) -> list[Order]:
+        """The latest terminal orders, newest last."""
+        return list(self._recent)
+
+    async def restore(self) -> None:
+        """Load non-terminal orders: paper ones go back on the paper book, live ones get reconciled."""
+        pending = [s for s in OrderStatus if not s.is_terminal]
+        for order in await self._store.orders(pending):
+            self._track(order)
+            market = self._markets.get(order.symbol)
+            if order.mode is Mode.PAPER:
+                if (
+                    order.status is OrderStatus.PENDING_SUBMIT
+                    or market is None
+                    or order.price is None
+                ):
+                    # A paper order that never reached the paper book: nothing happened to it.
+                    await self._finish(order, OrderStatus.REJECTED, "not submitted before shutdown")
+                else:
+                    self._paper.rest(order, market)
+        if self.open_orders(Mode.LIVE):
+            log.info(
+                "reconciling %d live order(s) with the venue", len(self.open_orders(Mode.LIVE))
+            )
+
+    async def place(self, decision: Decision, mode: Mode, book: OrderBook | None) -> Order:
+        """Persist, then send, one approved order; returns it in its new state."""
+        intent = decision.intent
+        now = self._clock()
+        order = Order(
+            client_id=new_client_id(),
+            symbol=intent.symbol,
+            side=intent.side,
+            order_type=intent.order_type,
+            amount=decision.amount,
+            price=intent.price,
+            mode=mode,
+            strategy=intent.strategy,
+            created_at=now,
+            updated_at=now,
+        )
+        self._track(order)
+        await self._store.save_order(order)  # write-ahead: on disk before anything is sent
+        if mode is Mode.PAPER:
+            fills = self._paper.execute(order, book, self._markets[order.symbol])
+            await self._record(order, fills)
+        else:
+            await self._send_live(order)
+        return order
+
+    async def on_book(self, book: OrderBook) -> None:
+        """Let the paper book fill resting orders the market traded through."""
+        for order, fill in self._paper.on_book(book):
+            await self._record(order, [fill])
+
+    async def cancel_all(self) -> int:
+        """Cancel every open order in both ledgers; returns how many were canceled."""
+        count = 0
+        for order in self.open_orders(Mode.PAPER):
+            if self._paper.cancel(order.client_id) is not None:
+                await self._finish(order, OrderStatus.CANCELED)
+                count += 1
+        live = self.open_orders(Mode.LIVE)
+        if self.exchange is not None and live:
+            try:
+                await self.exchange.cancel_all_orders()
+            except Exception as exc:  # noqa: BLE001 - reported; the sync loop retries the state
+                self._count(exc)
+                log.error("cancel all on the venue failed: %s", exc)
+            else:
+                self._breaker.record_success()
+                for order in live:
+                    await self._finish(order, OrderStatus.CANCELED)
+                    count += 1
+        log.warning("canceled %d open order(s)", count, extra={"event": "cancel_all"})
+        return count
+
+    async def sync_live(self) -> None:
+        """Bring live orders and fills in line with the venue (REST); resolves UNKNOWN by client id."""
+        if self.exchange is None or not self._breaker.allow():
+            return
+        try:
+            for order in self.open_orders(Mode.LIVE):
+                await self._sync_order(order)
+            await self._sync_trades()
+        except Exception as exc:  # noqa: BLE001 - a failed sync is retried on the next cycle
+            self._count(exc)
+            log.warning("order sync failed: %s", exc)
+        else:
+            self._breaker.record_success()
+
+    async def _send_live(self, order: Order) -> None:
+        assert self.exchange is not None, "live mode without a venue connection"
+        if not self._breaker.allow():
+            await self._finish(order, OrderStatus.REJECTED, "order circuit breaker is open")
+            return
+        price = float(order.price) if order.price is not None else None
+        try:
+            result = await self.exchange.create_order(
+                order.symbol,
+                order.order_type.value,
+                order.side.value,
+                float(order.amount),
+                price,
+                {"clientOrderId": order.client_id},
+            )
+        except Exception as exc:  # noqa: BLE001 - classified below
+            self._count(exc)
+            if is_transport_error(exc):
+                # The order may or may not be on the venue: look it up later, never resend.
+                order.status, order.error = OrderStatus.UNKNOWN, _one_line(exc)
+                order.updated_at = self._clock()
+                await self._store.save_order(order)
+                log.warning("order %s outcome unknown: %s", order.client_id, order.error)
+            else:
+                await self._finish(order, OrderStatus.REJECTED, _one_line(exc))
+            return
+        self._breaker.record_success()
+        order.venue_id = str(result["id"])
+        order.status = OrderStatus.OPEN
+        order.updated_at = self._clock()
+        self._by_venue_id[order.venue_id] = order
+        await self._store.save_order(order)
+        log.info("order %s sent: %s", order.client_id, order.venue_id)
+
+    async def _sync_order(self, order: Order) -> None:
+        assert self.exchange is not None
+        if order.venue_id is None:
+            found = await self._find_by_client_id(order.client_id)
+            if found is None:
+                await self._finish(order, OrderStatus.REJECTED, "never reached the venue")
+                return
+            order.venue_id = str(found["id"])
+            self._by_venue_id[order.venue_id] = order
+        try:
+            remote = await self.exchange.fetch_order(order.venue_id, order.symbol)
+        except Exception as exc:
+            if is_order_not_found(exc):
+                await self._finish(order, OrderStatus.REJECTED, "venue does not know this order")
+                return
+            raise
+        await self._apply_remote(order, remote)
+
+    async def _find_by_client_id(self, client_id: str) -> dict[str, Any] | None:
+        assert self.exchange is not None
+        for fetch in (self.exchange.fetch_open_orders, self.exchange.fetch_closed_orders):
+            for remote in await fetch():
+                if remote.get("clientOrderId") == client_id:
+                    return dict(remote)
+        return None
+
+    async def _apply_remote(self, order: Order, remote: dict[str, Any]) -> None:
+        status = _VENUE_STATUS.get(str(remote.get("status")), order.status)
+        filled = Decimal(str(remote.get("filled") or 0))
+        if status is OrderStatus.OPEN and filled > 0:
+            status = OrderStatus.PARTIALLY_FILLED
+        if status is OrderStatus.CANCELED and filled > 0 and filled >= order.amount:
+            status = OrderStatus.FILLED
+        if remote.get("average"):
+            order.average_price = Decimal(str(remote["average"]))
+        order.filled = filled
+        if status.is_terminal:
+            await self._finish(order, status)
+        elif status is not order.status:
+            order.status, order.updated_at = status, self._clock()
+            await self._store.save_order(order)
+
+    async def _sync_trades(self) -> None:
+        assert self.exchange is not None
+        trades = await self.exchange.fetch_my_trades(None, self._trades_since_ms)
+        for trade in trades:
+            order = self._by_venue_id.get(str(trade.get("order")))
+            if order is None:
+                continue
+            fee = trade.get("fee") or {}
+            fill = Fill(
+                fill_id=str(trade["id"]),
+                client_id=order.client_id,
+                symbol=order.symbol,
+                side=Side(trade["side"]),
+                amount=Decimal(str(trade["amount"])),
+                price=Decimal(str(trade["price"])),
+                fee=Decimal(str(fee.get("cost") or 0)),
+                fee_currency=str(fee.get("currency") or self._markets[order.symbol].quote),
+                mode=Mode.LIVE,
+                timestamp=float(trade["timestamp"]) / 1000,
+            )
+            await self._store.save_fill(fill)
+            self._on_fill(fill)
+
+    async def _record(self, order: Order, fills: list[Fill]) -> None:
+        for fill in fills:
+            await self._store.save_fill(fill)
+            self._on_fill(fill)
+        if order.status.is_terminal:
+            await self._finish(order, order.status, order.error)
+        else:
+            await self._store.save_order(order)
+
+    async def _finish(self, order: Order, status: OrderStatus, error: str = "") -> None:
+        order.status, order.error, order.updated_at = status, error, self._clock()
+        self._active.pop(order.client_id, None)
+        self._recent.append(order)
+        del self._recent[:-RECENT_LIMIT]
+        await self._store.save_order(order)
+        if status is OrderStatus.REJECTED and error:
+            log.warning("order %s rejected: %s", order.client_id, error)
+
+    def _track(self, order: Order) -> None:
+        self._active[order.client_id] = order
+        if order.venue_id is not None:
+            self._by_venue_id[order.venue_id] = order
+        if order.mode is Mode.LIVE and self._trades_since_ms is None:
+            self._trades_since_ms = int(order.created_at * 1000) - 60_000
+
+    def _count(self, exc: BaseException) -> None:
+        if is_transport_error(exc):
+            self._breaker.record_failure()
+        else:
+            self._breaker.record_success()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:200]

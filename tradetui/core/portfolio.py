@@ -1,0 +1,91 @@
+"""Provides the portfolio: positions and realized/unrealized PnL from fills, equity from balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradetui.core.model import Balance, Fill, Position, Quote, Side
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class _Lot:
+    amount: Decimal = ZERO
+    average_entry: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+
+
+class Portfolio:
+    """Positions of one ledger, built from its fills with average-cost accounting."""
+
+    def __init__(self) -> None:
+        self._lots: dict[str, _Lot] = {}
+        self._seen_fill_ids: set[str] = set()
+
+    @property
+    def fills_count(self) -> int:
+        """Number of distinct fills applied."""
+        return len(self._seen_fill_ids)
+
+    def apply(self, fill: Fill) -> bool:
+        """Apply a fill once; returns False (and changes nothing) for a fill already applied."""
+        if fill.fill_id in self._seen_fill_ids:
+            return False
+        self._seen_fill_ids.add(fill.fill_id)
+        lot = self._lots.setdefault(fill.symbol, _Lot())
+        if fill.side is Side.BUY:
+            cost = lot.amount * lot.average_entry + fill.amount * fill.price + fill.fee
+            lot.amount += fill.amount
+            lot.average_entry = cost / lot.amount if lot.amount > 0 else ZERO
+        else:
+            closed = min(fill.amount, lot.amount)
+            lot.realized_pnl += closed * (fill.price - lot.average_entry) - fill.fee
+            lot.amount -= closed
+            if lot.amount <= 0:
+                lot.amount = ZERO
+                lot.average_entry = ZERO
+        return True
+
+    def positions(self, quotes: dict[str, Quote]) -> dict[str, Position]:
+        """Current positions (open ones, and closed ones that realized PnL), marked to mid."""
+        result: dict[str, Position] = {}
+        for symbol, lot in self._lots.items():
+            quote = quotes.get(symbol)
+            mark = quote.mid if quote is not None else None
+            unrealized = (
+                float(lot.amount) * (mark - float(lot.average_entry))
+                if mark is not None and lot.amount > 0
+                else 0.0
+            )
+            result[symbol] = Position(
+                symbol, lot.amount, lot.average_entry, lot.realized_pnl, mark, unrealized
+            )
+        return result
+
+    def open_symbols(self, min_amounts: dict[str, Decimal]) -> frozenset[str]:
+        """Symbols holding at least the venue's minimum tradable amount."""
+        return frozenset(
+            s
+            for s, lot in self._lots.items()
+            if lot.amount > 0 and lot.amount >= min_amounts.get(s, ZERO)
+        )
+
+    def amount(self, symbol: str) -> Decimal:
+        """Position amount in ``symbol``."""
+        lot = self._lots.get(symbol)
+        return lot.amount if lot is not None else ZERO
+
+
+def equity(balances: dict[str, Balance], quotes: dict[str, Quote], quote_currency: str) -> float:
+    """Total account value in ``quote_currency``; assets without a quote count as zero."""
+    total = 0.0
+    for currency, balance in balances.items():
+        if currency == quote_currency:
+            total += float(balance.total)
+            continue
+        quote = quotes.get(f"{currency}/{quote_currency}")
+        if quote is not None:
+            total += float(balance.total) * quote.mid
+    return total

@@ -1,0 +1,28 @@
+"""Provides the read-only view of the world that the risk gates judge an intent against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradetui.core.model import MarketInfo, Quote, TradingState
+
+
+@dataclass(frozen=True, slots=True)
+class RiskContext:
+    """Everything the risk guard may look at; built by the engine from its snapshot."""
+
+    now: float
+    state: TradingState
+    breaker_open: bool
+    market: MarketInfo | None
+    quote: Quote | None
+    equity: float
+    position_amount: Decimal
+    """Current position in the intent's symbol (base units)."""
+    open_position_symbols: frozenset[str]
+    """Symbols in which a position is held."""
+    free_quote: float
+    """Free balance of the quote currency."""
+    free_base: float
+    """Free balance of the base currency (what a sell may use)."""

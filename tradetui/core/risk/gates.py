@@ -1,0 +1,239 @@
+"""Provides the risk gates: pure functions of (intent, amount, context, limits), in fixed order."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+
+from tradetui.config import RiskSettings
+from tradetui.core.model import GateResult, OrderIntent, OrderType, Side, TradingState
+from tradetui.core.risk.context import RiskContext
+
+GateOutcome = tuple[GateResult, Decimal]
+"""A gate's verdict and the largest amount it allows (never more than it was given)."""
+Gate = Callable[[OrderIntent, Decimal, RiskContext, RiskSettings], GateOutcome]
+
+ZERO = Decimal(0)
+
+
+def _ok(
+    gate: str, amount: Decimal, value: float | None = None, limit: float | None = None
+) -> GateOutcome:
+    return GateResult(gate, True, "OK", value, limit), amount
+
+
+def _reject(
+    gate: str, code: str, detail: str, value: float | None = None, limit: float | None = None
+) -> GateOutcome:
+    return GateResult(gate, False, code, value, limit, detail), ZERO
+
+
+def _increases_exposure(intent: OrderIntent) -> bool:
+    # On spot, only buys add exposure; sells can only reduce what is held.
+    return intent.side is Side.BUY and not intent.reduce_only
+
+
+def _reference_price(intent: OrderIntent, ctx: RiskContext) -> float:
+    if intent.order_type is OrderType.LIMIT and intent.price is not None:
+        return float(intent.price)
+    assert ctx.quote is not None  # data_quality runs first and rejects a missing quote
+    return ctx.quote.ask if intent.side is Side.BUY else ctx.quote.bid
+
+
+def _round_down(amount: Decimal, step: Decimal) -> Decimal:
+    return (amount / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+
+def trading_state(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """HALTED blocks everything; PAUSED blocks new exposure."""
+    if ctx.state is TradingState.HALTED:
+        return _reject("trading_state", "HALTED", "kill switch engaged: nothing new is sent")
+    if ctx.state is TradingState.PAUSED and _increases_exposure(intent):
+        return _reject("trading_state", "PAUSED", "paused: only reducing orders pass")
+    return _ok("trading_state", amount)
+
+
+def circuit_breaker(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """An open order-path breaker blocks new orders."""
+    if ctx.breaker_open:
+        return _reject("circuit_breaker", "BREAKER_OPEN", "order path circuit breaker is open")
+    return _ok("circuit_breaker", amount)
+
+
+def market_status(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """Unknown or inactive markets are not traded."""
+    if ctx.market is None:
+        return _reject("market_status", "MARKET_UNKNOWN", f"{intent.symbol} is not a known market")
+    if not ctx.market.active:
+        return _reject("market_status", "MARKET_INACTIVE", f"{intent.symbol} is not trading")
+    return _ok("market_status", amount)
+
+
+def data_quality(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """A missing, stale, crossed, wide or non-finite quote never leads to a trade."""
+    quote = ctx.quote
+    if quote is None:
+        return _reject("data_quality", "NO_QUOTE", f"no quote for {intent.symbol} yet")
+    if not all(math.isfinite(x) and x > 0 for x in (quote.bid, quote.ask)):
+        return _reject("data_quality", "BAD_QUOTE", "quote has a non-finite or non-positive price")
+    age = ctx.now - quote.received_at
+    if age > lim.max_quote_age_s:
+        return _reject(
+            "data_quality", "QUOTE_STALE", f"quote is {age:.1f}s old", age, lim.max_quote_age_s
+        )
+    if quote.bid >= quote.ask:
+        return _reject("data_quality", "BOOK_CROSSED", "bid is at or above ask")
+    spread = quote.spread_bps
+    if spread > lim.max_spread_bps:
+        return _reject(
+            "data_quality", "SPREAD_WIDE", f"spread {spread:.1f} bps", spread, lim.max_spread_bps
+        )
+    return _ok("data_quality", amount, age, lim.max_quote_age_s)
+
+
+def order_sanity(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """Finite positive amounts and prices, on the venue's grid, within a band around mid."""
+    assert ctx.market is not None and ctx.quote is not None
+    if not amount.is_finite() or amount <= 0:
+        return _reject("order_sanity", "BAD_AMOUNT", f"amount {amount} is not a positive number")
+    if intent.order_type is OrderType.LIMIT:
+        if intent.price is None or not intent.price.is_finite() or intent.price <= 0:
+            return _reject("order_sanity", "BAD_PRICE", "limit order without a positive price")
+        distance_pct = abs(float(intent.price) / ctx.quote.mid - 1) * 100
+        if distance_pct > lim.fat_finger_pct:
+            return _reject(
+                "order_sanity",
+                "FAT_FINGER",
+                f"price {distance_pct:.1f}% from mid",
+                distance_pct,
+                lim.fat_finger_pct,
+            )
+    amount = _round_down(amount, ctx.market.amount_step)
+    if amount < ctx.market.min_amount:
+        return _reject(
+            "order_sanity",
+            "BELOW_MIN_AMOUNT",
+            f"amount below venue minimum {ctx.market.min_amount}",
+            float(amount),
+            float(ctx.market.min_amount),
+        )
+    cost = float(amount) * _reference_price(intent, ctx)
+    if cost < float(ctx.market.min_cost):
+        return _reject(
+            "order_sanity",
+            "BELOW_MIN_COST",
+            f"cost below venue minimum {ctx.market.min_cost}",
+            cost,
+            float(ctx.market.min_cost),
+        )
+    return _ok("order_sanity", amount)
+
+
+def position_count(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """A buy may not open a position beyond the maximum number of positions."""
+    held = len(ctx.open_position_symbols)
+    opens_new = _increases_exposure(intent) and intent.symbol not in ctx.open_position_symbols
+    if opens_new and held >= lim.max_open_positions:
+        return _reject(
+            "position_count",
+            "TOO_MANY_POSITIONS",
+            f"{held} positions open",
+            held,
+            lim.max_open_positions,
+        )
+    return _ok("position_count", amount, held, lim.max_open_positions)
+
+
+def position_size(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """A position may not exceed its share of equity (reduces buys); sells never exceed holdings."""
+    assert ctx.market is not None
+    price = _reference_price(intent, ctx)
+    if intent.side is Side.SELL:
+        held = Decimal(str(ctx.free_base))
+        if held < ctx.market.min_amount:
+            return _reject("position_size", "NOTHING_TO_SELL", f"no {ctx.market.base} to sell")
+        return _ok("position_size", min(amount, _round_down(held, ctx.market.amount_step)))
+    if ctx.equity <= 0:
+        return _reject("position_size", "NO_EQUITY", "equity is not positive", ctx.equity, 0.0)
+    limit_value = ctx.equity * lim.max_position_pct / 100
+    held_value = float(ctx.position_amount) * price
+    after_pct = (held_value + float(amount) * price) / ctx.equity * 100
+    room = Decimal(str(max(0.0, (limit_value - held_value) / price)))
+    allowed = _round_down(min(amount, room), ctx.market.amount_step)
+    if allowed < ctx.market.min_amount:
+        return _reject(
+            "position_size",
+            "POSITION_TOO_LARGE",
+            f"position would be {after_pct:.1f}% of equity",
+            after_pct,
+            lim.max_position_pct,
+        )
+    return _ok("position_size", allowed, after_pct, lim.max_position_pct)
+
+
+def min_balance(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """A buy must leave at least the minimum free quote balance (reduces buys)."""
+    if intent.side is Side.SELL:
+        return _ok("min_balance", amount, ctx.free_quote, lim.min_balance)
+    assert ctx.market is not None
+    price = _reference_price(intent, ctx)
+    spendable = max(0.0, ctx.free_quote - lim.min_balance)
+    # Leave room for the taker fee so the venue never rejects for funds.
+    allowed = _round_down(
+        min(amount, Decimal(str(spendable / (price * 1.01)))), ctx.market.amount_step
+    )
+    if allowed < ctx.market.min_amount:
+        return _reject(
+            "min_balance",
+            "BALANCE_TOO_LOW",
+            f"free {ctx.market.quote} {ctx.free_quote:.2f}",
+            ctx.free_quote,
+            lim.min_balance,
+        )
+    return _ok("min_balance", allowed, ctx.free_quote, lim.min_balance)
+
+
+def signal_confidence(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """Intents below the confidence threshold are rejected."""
+    if not intent.confidence >= lim.min_confidence:  # also rejects NaN
+        return _reject(
+            "signal_confidence",
+            "LOW_CONFIDENCE",
+            f"confidence {intent.confidence:.2f}",
+            intent.confidence,
+            lim.min_confidence,
+        )
+    return _ok("signal_confidence", amount, intent.confidence, lim.min_confidence)
+
+
+GATES: tuple[Gate, ...] = (
+    trading_state,
+    circuit_breaker,
+    market_status,
+    data_quality,
+    order_sanity,
+    position_count,
+    position_size,
+    min_balance,
+    signal_confidence,
+)
+"""The gates in the order they run; the first rejection stops the chain."""

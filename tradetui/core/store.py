@@ -1,0 +1,269 @@
+"""Provides the SQLite store: schema, a single writer task, and write-ahead order persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from tradetui.core.model import Decision, Fill, Mode, Order, OrderStatus, OrderType, Side
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    client_id TEXT PRIMARY KEY, mode TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,
+    order_type TEXT NOT NULL, amount TEXT NOT NULL, price TEXT, status TEXT NOT NULL,
+    filled TEXT NOT NULL, average_price TEXT, venue_id TEXT, strategy TEXT NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS orders_status ON orders (status);
+CREATE TABLE IF NOT EXISTS fills (
+    fill_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, mode TEXT NOT NULL, symbol TEXT NOT NULL,
+    side TEXT NOT NULL, amount TEXT NOT NULL, price TEXT NOT NULL, fee TEXT NOT NULL,
+    fee_currency TEXT NOT NULL, ts REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, mode TEXT NOT NULL,
+    strategy TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL,
+    amount_requested TEXT NOT NULL, amount_allowed TEXT NOT NULL, verdict TEXT NOT NULL,
+    gate TEXT, code TEXT, client_id TEXT, gates TEXT NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """The database cannot be used (corrupt, locked, unwritable); the message says which file."""
+
+
+_Write = tuple[str, Sequence[Any], "asyncio.Future[None]"]
+
+
+class Store:
+    """All persistence. Writes go through one writer task that commits in batches."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        """Open (creating if needed, owner-only) and migrate the database."""
+        new_file = not self.path.exists()
+        try:
+            self._db = await aiosqlite.connect(self.path)
+            if new_file:
+                os.chmod(self.path, 0o600)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.executescript(SCHEMA)
+            await self._db.execute(
+                "INSERT OR IGNORE INTO kv VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            await self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
+            raise StoreError(
+                f"database {self.path} cannot be used ({exc}); move it aside to start fresh"
+            ) from None
+        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+
+    async def close(self) -> None:
+        """Flush pending writes and close."""
+        if self._writer is not None:
+            await self._queue.put(None)
+            await self._writer
+            self._writer = None
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def _write_loop(self) -> None:
+        assert self._db is not None
+        while True:
+            item = await self._queue.get()
+            batch = [item]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            writes = [w for w in batch if w is not None]
+            try:
+                for sql, params, _ in writes:
+                    await self._db.execute(sql, params)
+                await self._db.commit()
+            except sqlite3.Error as exc:
+                for _, _, done in writes:
+                    if not done.done():
+                        done.set_exception(StoreError(f"write to {self.path} failed: {exc}"))
+            else:
+                for _, _, done in writes:
+                    if not done.done():
+                        done.set_result(None)
+            if None in batch:
+                return
+
+    def _submit(self, sql: str, params: Sequence[Any]) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((sql, params, done))
+        return done
+
+    async def save_order(self, order: Order) -> None:
+        """Insert or update an order; returns once it is committed (write-ahead)."""
+        await self._submit(
+            "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                order.client_id,
+                order.mode.value,
+                order.symbol,
+                order.side.value,
+                order.order_type.value,
+                str(order.amount),
+                _opt(order.price),
+                order.status.value,
+                str(order.filled),
+                _opt(order.average_price),
+                order.venue_id,
+                order.strategy,
+                order.created_at,
+                order.updated_at,
+                order.error,
+            ),
+        )
+
+    async def save_fill(self, fill: Fill) -> None:
+        """Record a fill (idempotent on fill_id)."""
+        await self._submit(
+            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                fill.fill_id,
+                fill.client_id,
+                fill.mode.value,
+                fill.symbol,
+                fill.side.value,
+                str(fill.amount),
+                str(fill.price),
+                str(fill.fee),
+                fill.fee_currency,
+                fill.timestamp,
+            ),
+        )
+
+    def audit(self, ts: float, mode: Mode, decision: Decision, client_id: str | None) -> None:
+        """Queue one audit row for a risk decision (not awaited: it never delays an order)."""
+        intent = decision.intent
+        gates = [
+            {
+                "gate": g.gate,
+                "passed": g.passed,
+                "code": g.code,
+                "value": g.value,
+                "limit": g.limit,
+                "detail": g.detail,
+            }
+            for g in decision.gates
+        ]
+        rejected = decision.rejected_by
+        self._submit(
+            "INSERT INTO audit (ts, mode, strategy, symbol, side, order_type, amount_requested,"
+            " amount_allowed, verdict, gate, code, client_id, gates)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                ts,
+                mode.value,
+                intent.strategy,
+                intent.symbol,
+                intent.side.value,
+                intent.order_type.value,
+                str(intent.amount),
+                str(decision.amount),
+                decision.verdict.value,
+                rejected.gate if rejected else None,
+                rejected.code if rejected else None,
+                client_id,
+                json.dumps(gates),
+            ),
+        )
+
+    def put_value(self, key: str, value: str) -> asyncio.Future[None]:
+        """Queue a key-value pair for writing; await the result to know it is on disk."""
+        return self._submit("INSERT OR REPLACE INTO kv VALUES (?, ?)", (key, value))
+
+    async def get_value(self, key: str) -> str | None:
+        """Read a key-value pair."""
+        rows = await self._read("SELECT value FROM kv WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    async def orders(self, statuses: Iterable[OrderStatus] | None = None) -> list[Order]:
+        """Orders, optionally only those in the given statuses, oldest first."""
+        if statuses is None:
+            rows = await self._read("SELECT * FROM orders ORDER BY created_at", ())
+        else:
+            wanted = [s.value for s in statuses]
+            marks = ",".join("?" * len(wanted))
+            rows = await self._read(
+                f"SELECT * FROM orders WHERE status IN ({marks}) ORDER BY created_at", wanted
+            )
+        return [_order_from_row(row) for row in rows]
+
+    async def fills(self, mode: Mode) -> list[Fill]:
+        """All fills of one ledger, oldest first."""
+        rows = await self._read("SELECT * FROM fills WHERE mode = ? ORDER BY ts", (mode.value,))
+        return [_fill_from_row(row) for row in rows]
+
+    async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        assert self._db is not None, "store is not open"
+        async with self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _order_from_row(row: Sequence[Any]) -> Order:
+    return Order(
+        client_id=row[0],
+        mode=Mode(row[1]),
+        symbol=row[2],
+        side=Side(row[3]),
+        order_type=OrderType(row[4]),
+        amount=Decimal(row[5]),
+        price=_dec(row[6]),
+        status=OrderStatus(row[7]),
+        filled=Decimal(row[8]),
+        average_price=_dec(row[9]),
+        venue_id=row[10],
+        strategy=row[11],
+        created_at=row[12],
+        updated_at=row[13],
+        error=row[14],
+    )
+
+
+def _fill_from_row(row: Sequence[Any]) -> Fill:
+    return Fill(
+        fill_id=row[0],
+        client_id=row[1],
+        mode=Mode(row[2]),
+        symbol=row[3],
+        side=Side(row[4]),
+        amount=Decimal(row[5]),
+        price=Decimal(row[6]),
+        fee=Decimal(row[7]),
+        fee_currency=row[8],
+        timestamp=row[9],
+    )
