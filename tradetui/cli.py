@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         from tradetui.core.engine import Engine
         from tradetui.ui.app import run_app
 
-        return run_app(Engine(settings, paths), settings, sink, run_for=args.run_for)
+        return run_app(Engine(settings, paths), settings, sink)
     finally:
         shutdown_logging()
 

@@ -1,0 +1,50 @@
+"""Shared fixtures: engines on the embedded simulator, each in its own data dir."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from tradetui.config import Settings, load_settings
+from tradetui.core.engine import Engine
+from tradetui.paths import DataPaths
+
+
+async def wait_until(predicate: Callable[[], bool], within_s: float = 15.0, what: str = "") -> None:
+    """Poll ``predicate`` until it holds; fail the test (never hang) after ``within_s`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not predicate():
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {within_s}s waiting for {what or predicate}")
+        await asyncio.sleep(0.05)
+
+
+def quiet_settings(**overrides: object) -> Settings:
+    """Settings for tests: embedded simulator, no built-in strategy (tests submit intents)."""
+    return load_settings(None, strategy={"enabled": False}, **overrides)
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path) -> Callable[..., Engine]:
+    """Build engines (not started) sharing one data dir."""
+
+    def build(settings: Settings | None = None) -> Engine:
+        return Engine(settings or quiet_settings(), DataPaths(tmp_path / "data").ensure())
+
+    return build
+
+
+@pytest.fixture
+async def engine(make_engine: Callable[..., Engine]) -> AsyncIterator[Engine]:
+    """A started paper engine on the embedded simulator with quotes for every symbol."""
+    started = make_engine()
+    await started.start()
+    await wait_until(
+        lambda: len(started.snapshot().quotes) == len(started.settings.symbols), what="quotes"
+    )
+    yield started
+    await started.stop()

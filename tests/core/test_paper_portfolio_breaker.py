@@ -1,0 +1,138 @@
+"""Unit tests of the paper broker, the portfolio's PnL and the circuit breaker."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradetui.config import PaperSettings
+from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.model import (
+    BreakerState,
+    Fill,
+    MarketInfo,
+    Mode,
+    Order,
+    OrderBook,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from tradetui.core.paper import PaperBroker
+from tradetui.core.portfolio import Portfolio
+
+BTC = MarketInfo(
+    "BTC/USD",
+    "BTC",
+    "USD",
+    Decimal("0.00000001"),
+    Decimal("0.1"),
+    Decimal("0.0001"),
+    Decimal("0.5"),
+)
+BOOK = OrderBook("BTC/USD", ((99.0, 1.0), (98.0, 5.0)), ((101.0, 1.0), (102.0, 5.0)), 0.0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def order(
+    side: Side, amount: str, order_type: OrderType = OrderType.MARKET, price: str | None = None
+) -> Order:
+    return Order(
+        "c1",
+        "BTC/USD",
+        side,
+        order_type,
+        Decimal(amount),
+        Decimal(price) if price else None,
+        Mode.PAPER,
+        "test",
+    )
+
+
+def test_a_market_buy_walks_the_book_and_pays_the_taker_fee() -> None:
+    broker = PaperBroker(PaperSettings(), Clock())
+    buy = order(Side.BUY, "2")
+    fills = broker.execute(buy, BOOK, BTC)
+    assert [(f.price, f.amount) for f in fills] == [(Decimal("101.0"), 1), (Decimal("102.0"), 1)]
+    assert buy.status is OrderStatus.FILLED and buy.average_price == Decimal("101.5")
+    balances = broker.balances()
+    fee = sum(f.fee for f in fills)
+    assert fee == Decimal("0.52780000")  # 203 * 0.26 %
+    assert balances["BTC"].total == 2
+    assert balances["USD"].total == Decimal(10_000) - Decimal(203) - fee
+
+
+def test_a_resting_limit_holds_funds_and_fills_when_the_market_trades_through() -> None:
+    broker = PaperBroker(PaperSettings(), Clock())
+    bid = order(Side.BUY, "1", OrderType.LIMIT, "100")
+    assert broker.execute(bid, BOOK, BTC) == []
+    assert bid.status is OrderStatus.OPEN
+    assert broker.balances()["USD"].used == Decimal(100)
+    assert broker.on_book(BOOK) == []
+    lower = OrderBook("BTC/USD", ((98.0, 1.0),), ((99.5, 1.0),), 1.0)
+    [(filled, fill)] = broker.on_book(lower)
+    assert filled.status is OrderStatus.FILLED and fill.price == Decimal(100)
+    assert broker.balances()["USD"].used == 0
+    assert broker.balances()["BTC"].total == 1
+
+
+def test_cancel_releases_the_hold() -> None:
+    broker = PaperBroker(PaperSettings(), Clock())
+    bid = order(Side.BUY, "1", OrderType.LIMIT, "100")
+    broker.execute(bid, BOOK, BTC)
+    assert broker.cancel("c1") is bid and bid.status is OrderStatus.CANCELED
+    assert broker.balances()["USD"].free == Decimal(10_000)
+    assert broker.cancel("c1") is None
+
+
+def fill(fill_id: str, side: Side, amount: str, price: str, fee: str = "0") -> Fill:
+    return Fill(
+        fill_id,
+        "c",
+        "BTC/USD",
+        side,
+        Decimal(amount),
+        Decimal(price),
+        Decimal(fee),
+        "USD",
+        Mode.PAPER,
+        0.0,
+    )
+
+
+def test_portfolio_uses_average_cost_and_applies_each_fill_once() -> None:
+    portfolio = Portfolio()
+    assert portfolio.apply(fill("a", Side.BUY, "1", "100"))
+    assert portfolio.apply(fill("b", Side.BUY, "1", "200"))
+    assert not portfolio.apply(fill("b", Side.BUY, "1", "200"))
+    assert portfolio.apply(fill("c", Side.SELL, "1", "250", fee="1"))
+    position = portfolio.positions({})["BTC/USD"]
+    assert position.amount == 1
+    assert position.average_entry == 150
+    assert position.realized_pnl == 99  # (250 - 150) - 1 fee
+    assert portfolio.fills_count == 3
+
+
+def test_breaker_opens_after_threshold_then_half_opens_for_one_trial() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("orders", clock, threshold=3, open_seconds=5)
+    for _ in range(2):
+        breaker.record_failure()
+    assert breaker.state is BreakerState.CLOSED
+    breaker.record_failure()
+    assert breaker.state is BreakerState.OPEN and not breaker.allow()
+    clock.now += 5
+    assert breaker.state is BreakerState.HALF_OPEN
+    assert breaker.allow() and not breaker.allow()
+    breaker.record_failure()
+    assert breaker.state is BreakerState.OPEN
+    clock.now += 5
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state is BreakerState.CLOSED and breaker.snapshot().consecutive_failures == 0

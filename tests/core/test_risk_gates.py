@@ -1,0 +1,157 @@
+"""Unit tests of the risk gates and the guard's decisions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tradetui.config import RiskSettings
+from tradetui.core.model import (
+    MarketInfo,
+    OrderIntent,
+    OrderType,
+    Quote,
+    Side,
+    TradingState,
+    Verdict,
+)
+from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
+
+NOW = 1_800_000_000.0
+BTC = MarketInfo(
+    "BTC/USD",
+    "BTC",
+    "USD",
+    Decimal("0.00000001"),
+    Decimal("0.1"),
+    Decimal("0.0001"),
+    Decimal("0.5"),
+)
+QUOTE = Quote("BTC/USD", 59_990.0, 60_010.0, 60_000.0, 1.0, 1.0, NOW - 0.5)
+
+
+def context(**changes: object) -> RiskContext:
+    base = RiskContext(
+        now=NOW,
+        state=TradingState.ACTIVE,
+        breaker_open=False,
+        market=BTC,
+        quote=QUOTE,
+        equity=10_000.0,
+        position_amount=Decimal(0),
+        open_position_symbols=frozenset(),
+        free_quote=10_000.0,
+        free_base=0.0,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def buy(amount: str = "0.01", **changes: object) -> OrderIntent:
+    intent = OrderIntent("BTC/USD", Side.BUY, Decimal(amount), confidence=0.9)
+    return replace(intent, **changes)  # type: ignore[arg-type]
+
+
+guard = RiskGuard(RiskSettings())
+
+
+def test_a_sound_small_buy_is_approved_by_every_gate() -> None:
+    decision = guard.evaluate(buy(), context())
+    assert decision.verdict is Verdict.APPROVE
+    assert decision.amount == Decimal("0.01")
+    assert [g.gate for g in decision.gates] == list(GATE_NAMES)
+    assert all(g.passed for g in decision.gates)
+
+
+@pytest.mark.parametrize(
+    ("intent", "ctx", "gate", "code"),
+    [
+        (buy(), context(state=TradingState.HALTED), "trading_state", "HALTED"),
+        (buy(), context(state=TradingState.PAUSED), "trading_state", "PAUSED"),
+        (buy(), context(breaker_open=True), "circuit_breaker", "BREAKER_OPEN"),
+        (buy(), context(market=None), "market_status", "MARKET_UNKNOWN"),
+        (buy(), context(market=replace(BTC, active=False)), "market_status", "MARKET_INACTIVE"),
+        (buy(), context(quote=None), "data_quality", "NO_QUOTE"),
+        (buy(), context(quote=replace(QUOTE, received_at=NOW - 6)), "data_quality", "QUOTE_STALE"),
+        (buy(), context(quote=replace(QUOTE, bid=60_020.0)), "data_quality", "BOOK_CROSSED"),
+        (buy(), context(quote=replace(QUOTE, bid=59_000.0)), "data_quality", "SPREAD_WIDE"),
+        (buy(), context(quote=replace(QUOTE, ask=math.nan)), "data_quality", "BAD_QUOTE"),
+        (buy("0.00001"), context(), "order_sanity", "BELOW_MIN_AMOUNT"),
+        (buy("NaN"), context(), "order_sanity", "BAD_AMOUNT"),
+        (
+            buy(order_type=OrderType.LIMIT, price=Decimal("70000")),
+            context(),
+            "order_sanity",
+            "FAT_FINGER",
+        ),
+        (
+            buy(),
+            context(open_position_symbols=frozenset({"ETH/USD", "SOL/USD", "ADA/USD"})),
+            "position_count",
+            "TOO_MANY_POSITIONS",
+        ),
+        (buy(), context(position_amount=Decimal("0.04")), "position_size", "POSITION_TOO_LARGE"),
+        (buy(), context(free_quote=12.0), "min_balance", "BALANCE_TOO_LOW"),
+        (buy(confidence=0.5), context(), "signal_confidence", "LOW_CONFIDENCE"),
+        (buy(confidence=math.nan), context(), "signal_confidence", "LOW_CONFIDENCE"),
+    ],
+)
+def test_each_gate_rejects_with_its_reason_code(
+    intent: OrderIntent, ctx: RiskContext, gate: str, code: str
+) -> None:
+    decision = guard.evaluate(intent, ctx)
+    assert decision.verdict is Verdict.REJECT
+    assert decision.amount == 0
+    assert decision.rejected_by is not None
+    assert (decision.rejected_by.gate, decision.rejected_by.code) == (gate, code)
+
+
+def test_paused_still_lets_a_reducing_sell_through() -> None:
+    sell = OrderIntent("BTC/USD", Side.SELL, Decimal("0.01"), confidence=0.9, reduce_only=True)
+    ctx = context(state=TradingState.PAUSED, free_base=0.01, position_amount=Decimal("0.01"))
+    assert guard.evaluate(sell, ctx).verdict is Verdict.APPROVE
+
+
+def test_an_oversized_buy_is_reduced_to_the_position_limit() -> None:
+    # 20 % of 10,000 equity at an ask of 60,010 is 0.0333 BTC.
+    decision = guard.evaluate(buy("0.1"), context())
+    assert decision.verdict is Verdict.REDUCE
+    assert decision.amount == Decimal("0.03332777")
+    assert decision.amount * Decimal("60010") <= Decimal(2000)
+
+
+def test_a_sell_larger_than_the_holding_is_cut_to_the_holding() -> None:
+    sell = OrderIntent("BTC/USD", Side.SELL, Decimal("1"), confidence=0.9)
+    decision = guard.evaluate(sell, context(free_base=0.25))
+    assert decision.verdict is Verdict.REDUCE
+    assert decision.amount == Decimal("0.25")
+
+
+def test_a_gate_that_raises_rejects_the_intent() -> None:
+    def broken(*_: object) -> object:
+        raise RuntimeError("boom")
+
+    broken.__name__ = "broken"
+    decision = RiskGuard(RiskSettings(), gates=(broken,)).evaluate(buy(), context())  # type: ignore[arg-type]
+    assert decision.verdict is Verdict.REJECT
+    assert decision.rejected_by is not None and decision.rejected_by.code == "GATE_ERROR"
+
+
+@given(
+    amount=st.decimals(min_value="0.00001", max_value="1000", places=8),
+    free_quote=st.floats(min_value=0, max_value=1e7),
+    equity=st.floats(min_value=1, max_value=1e7),
+)
+def test_the_guard_never_allows_more_than_asked(
+    amount: Decimal, free_quote: float, equity: float
+) -> None:
+    decision = guard.evaluate(buy(str(amount)), context(free_quote=free_quote, equity=equity))
+    assert 0 <= decision.amount <= amount
+    if decision.approved:
+        spent = float(decision.amount) * QUOTE.ask
+        assert spent <= equity * 0.2 + 1e-6
+        assert free_quote - spent >= 10.0
