@@ -1,0 +1,67 @@
+"""`tradetui --no-ui` end to end: a real process trading the embedded simulator on paper."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_tradetui(*args: str, data_dir: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tradetui", *args, "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+def test_headless_run_trades_on_paper_audits_and_logs_then_exits_0(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    process = run_tradetui(
+        "--no-ui", "--run-for", "6", data_dir=data_dir, TRADETUI_STRATEGY__INTERVAL_S="0.3"
+    )
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    with sqlite3.connect(data_dir / "tradetui.db") as db:
+        fills = db.execute("SELECT COUNT(*) FROM fills WHERE mode = 'PAPER'").fetchone()[0]
+        orders = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+        approved = db.execute("SELECT COUNT(*) FROM audit WHERE client_id IS NOT NULL").fetchone()[
+            0
+        ]
+    assert fills >= 1
+    assert approved == orders >= 1  # every order attempt has its audit row
+    log_lines = (data_dir / "logs" / "tradetui.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in log_lines]
+    assert any("engine started" in r["msg"] for r in records)
+    assert any(json.loads(line)["msg"] == "engine stopped" for line in out.splitlines() if line)
+
+
+def test_headless_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    process = run_tradetui("--no-ui", data_dir=tmp_path / "d")
+    deadline = time.monotonic() + 30
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "engine started" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_a_bad_config_file_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[risk]\nmax_spread_bps = 'wide'\n")
+    process = run_tradetui("--no-ui", "--config", str(config), data_dir=tmp_path / "d")
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert err.strip().splitlines() == [
+        "tradetui: invalid setting risk.max_spread_bps: Input should be a valid number, "
+        "unable to parse string as a number"
+    ]
