@@ -110,6 +110,14 @@ def test_each_gate_rejects_with_its_reason_code(
     assert (decision.rejected_by.gate, decision.rejected_by.code) == (gate, code)
 
 
+def test_headroom_is_positive_while_within_limits_for_maximums_and_minimums() -> None:
+    gates = {g.gate: g for g in guard.evaluate(buy(), context()).gates}
+    assert gates["data_quality"].headroom == 4.5  # quote 0.5 s old, limit 5 s
+    assert gates["min_balance"].headroom == 9_990.0  # 10,000 free, minimum 10
+    assert gates["signal_confidence"].headroom is not None
+    assert gates["signal_confidence"].headroom > 0
+
+
 def test_paused_still_lets_a_reducing_sell_through() -> None:
     sell = OrderIntent("BTC/USD", Side.SELL, Decimal("0.01"), confidence=0.9, reduce_only=True)
     ctx = context(state=TradingState.PAUSED, free_base=0.01, position_amount=Decimal("0.01"))

@@ -146,13 +146,15 @@ class GateResult:
     value: float | None = None
     limit: float | None = None
     detail: str = ""
+    floor: bool = False
+    """True when the limit is a minimum (balance, confidence) rather than a maximum."""
 
     @property
     def headroom(self) -> float | None:
-        """How far the value is from the limit (positive means room left)."""
+        """How far the value is from the limit; positive means room left either way."""
         if self.value is None or self.limit is None:
             return None
-        return self.limit - self.value
+        return self.value - self.limit if self.floor else self.limit - self.value
 
 
 @dataclass(frozen=True, slots=True)

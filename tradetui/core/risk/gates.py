@@ -17,16 +17,20 @@ Gate = Callable[[OrderIntent, Decimal, RiskContext, RiskSettings], GateOutcome]
 ZERO = Decimal(0)
 
 
+_FLOOR_GATES = frozenset({"min_balance", "signal_confidence"})
+"""Gates whose limit is a minimum rather than a maximum."""
+
+
 def _ok(
     gate: str, amount: Decimal, value: float | None = None, limit: float | None = None
 ) -> GateOutcome:
-    return GateResult(gate, True, "OK", value, limit), amount
+    return GateResult(gate, True, "OK", value, limit, floor=gate in _FLOOR_GATES), amount
 
 
 def _reject(
     gate: str, code: str, detail: str, value: float | None = None, limit: float | None = None
 ) -> GateOutcome:
-    return GateResult(gate, False, code, value, limit, detail), ZERO
+    return GateResult(gate, False, code, value, limit, detail, gate in _FLOOR_GATES), ZERO
 
 
 def _increases_exposure(intent: OrderIntent) -> bool:

@@ -47,7 +47,7 @@ class PulseStrategy:
                 )
             )
         else:
-            amount = notional / Decimal(str(quote.ask))
+            amount = _to_step(notional / Decimal(str(quote.ask)), market.amount_step)
             intents.append(
                 OrderIntent(symbol, Side.BUY, amount, strategy=self.name, confidence=0.9)
             )
@@ -60,7 +60,7 @@ class PulseStrategy:
                 OrderIntent(
                     symbol,
                     Side.BUY,
-                    notional / price,
+                    _to_step(notional / price, market.amount_step),
                     OrderType.LIMIT,
                     price,
                     strategy=self.name,
