@@ -34,6 +34,7 @@ from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import Strategy
 from tradetui.core.strategies.pulse import PulseStrategy
+from tradetui.logs import register_secret
 from tradetui.paths import DataPaths
 
 log = logging.getLogger("tradetui.engine")
@@ -160,6 +161,8 @@ class Engine:
             self._sim = SimServer(host="127.0.0.1", port=0, seed=venue.sim_seed)
             info = await self._sim.start()
             config.update(info.ccxt_config())
+            register_secret(info.api_key)
+            register_secret(info.secret)
             exchange_id = "kraken"
             self._venue_target = f"sim ({info.rest.removeprefix('http://')})"
         elif venue.exchange == "sim-external":
@@ -168,14 +171,14 @@ class Engine:
             config.update(
                 _external_sim_config(venue.rest_url, venue.ws_public_url, venue.ws_private_url)
             )
-            credentials = self._stored_credentials()
+            credentials = await self._stored_credentials()
             if credentials is not None:
                 config.update(apiKey=credentials.api_key, secret=credentials.secret)
             config["enableRateLimit"] = False
             exchange_id = "kraken"
             self._venue_target = f"sim ({venue.rest_url})"
         else:
-            credentials = self._stored_credentials()
+            credentials = await self._stored_credentials()
             if credentials is not None:
                 config.update(apiKey=credentials.api_key, secret=credentials.secret)
                 if credentials.passphrase:
@@ -269,10 +272,14 @@ class Engine:
             f"{self._venue}: run `tradetui setup` first"
         )
 
-    def _stored_credentials(self) -> Any:
-        from tradetui.credentials import load_credentials
+    async def _stored_credentials(self) -> Any:
+        from tradetui.credentials import CredentialsError, load_credentials
 
-        return load_credentials(self.settings.venue.account)
+        try:
+            # Keyring backends block (D-Bus, file locks): keep them off the event loop.
+            return await asyncio.to_thread(load_credentials, self.settings.venue.account)
+        except CredentialsError as exc:
+            raise EngineError(str(exc)) from None
 
     # ----------------------------------------------------------------- the order path
 
