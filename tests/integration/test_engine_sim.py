@@ -138,3 +138,29 @@ async def test_going_live_on_a_real_venue_without_credentials_is_refused_offline
     with pytest.raises(EngineError, match="no credentials stored for account 'nobody'"):
         await engine.start()  # refused before any request could leave the machine
     await engine.stop()
+
+
+async def test_an_order_whose_send_times_out_is_resolved_by_client_id_never_resent(
+    engine: Engine,
+) -> None:
+    await engine.set_mode(Mode.LIVE)
+    engine._orders.unknown_grace_s = 1.0
+    exchange = engine._exchange
+    normal_timeout, exchange.timeout = exchange.timeout, 1  # ms: the reply cannot arrive in time
+    try:
+        await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.01"), confidence=0.9))
+    finally:
+        exchange.timeout = normal_timeout
+    [order] = engine._orders.open_orders(Mode.LIVE)
+    assert order.status is OrderStatus.UNKNOWN
+    await wait_until(lambda: order.status.is_terminal, within_s=20, what="resolution")
+    on_venue = [
+        o
+        for o in await exchange.fetch_closed_orders() + await exchange.fetch_open_orders()
+        if o["clientOrderId"] == order.client_id
+    ]
+    assert len(on_venue) <= 1  # never sent twice
+    if on_venue:
+        assert order.status is OrderStatus.FILLED and order.venue_id == on_venue[0]["id"]
+    else:
+        assert (order.status, order.error) == (OrderStatus.REJECTED, "never reached the venue")

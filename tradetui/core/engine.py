@@ -244,6 +244,8 @@ class Engine:
             return
         if mode is Mode.LIVE and self._orders.exchange is None:
             raise EngineError(self._no_credentials_message())
+        if mode is Mode.LIVE:
+            await self._refresh_live_balances()  # the risk guard needs venue balances at once
         self._mode = mode
         log.warning("mode changed to %s", mode.value, extra={"event": "mode", "mode": mode.value})
 

@@ -26,6 +26,8 @@ from tradetui.core.store import Store
 log = logging.getLogger("tradetui.orders")
 
 RECENT_LIMIT = 50
+UNKNOWN_GRACE_S = 10.0
+"""How long an order whose send failed may still surface on the venue before it counts as never sent."""
 
 _VENUE_STATUS = {
     "open": OrderStatus.OPEN,
@@ -64,6 +66,7 @@ class OrderManager:
         self._recent: list[Order] = []
         self._by_venue_id: dict[str, Order] = {}
         self._trades_since_ms: int | None = None
+        self.unknown_grace_s = UNKNOWN_GRACE_S
 
     def open_orders(self, mode: Mode | None = None) -> list[Order]:
         """Orders not yet in a terminal state."""
@@ -199,7 +202,9 @@ class OrderManager:
         if order.venue_id is None:
             found = await self._find_by_client_id(order.client_id)
             if found is None:
-                await self._finish(order, OrderStatus.REJECTED, "never reached the venue")
+                # A request can still be in flight: only after the grace period is it never sent.
+                if self._clock() - order.created_at >= self.unknown_grace_s:
+                    await self._finish(order, OrderStatus.REJECTED, "never reached the venue")
                 return
             order.venue_id = str(found["id"])
             self._by_venue_id[order.venue_id] = order
