@@ -69,9 +69,7 @@ class StrategySettings(BaseModel):
 class PaperSettings(BaseModel):
     """The paper broker's starting ledger."""
 
-    starting_balances: dict[str, Decimal] = Field(
-        default_factory=lambda: {"USD": Decimal(10_000)}
-    )
+    starting_balances: dict[str, Decimal] = Field(default_factory=lambda: {"USD": Decimal(10_000)})
     """Balances the paper ledger starts from."""
     taker_fee: Decimal = Decimal("0.0026")
     """Fee rate charged on paper fills that take liquidity."""

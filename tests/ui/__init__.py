@@ -1,0 +1,1 @@
+"""UI tests: Pilot, themes and SVG snapshots."""

@@ -1,0 +1,180 @@
+"""Provides FrozenEngine, a test-only stand-in for the engine contract with a hand-built snapshot.
+
+It exists so snapshot tests render byte-identical screens: no simulator, no clock, no randomness.
+Commands change the frozen snapshot the way the real engine's state machine would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradetui.core.model import (
+    Balance,
+    BreakerSnapshot,
+    BreakerState,
+    EngineSnapshot,
+    GateResult,
+    Mode,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+    TradingState,
+)
+
+FIXED_NOW = 1_767_225_600.0 + 9 * 3600 + 30 * 60 + 15
+"""2026-01-01 09:30:15 UTC: the fixed clock of every frozen snapshot."""
+
+
+def _order(
+    client_id: str, symbol: str, side: Side, price: str, amount: str, filled: str = "0"
+) -> Order:
+    return Order(
+        client_id=client_id,
+        symbol=symbol,
+        side=side,
+        order_type=OrderType.LIMIT,
+        amount=Decimal(amount),
+        price=Decimal(price),
+        mode=Mode.PAPER,
+        strategy="pulse",
+        status=OrderStatus.PARTIALLY_FILLED if Decimal(filled) else OrderStatus.OPEN,
+        filled=Decimal(filled),
+        created_at=FIXED_NOW - 30,
+    )
+
+
+def frozen_snapshot() -> EngineSnapshot:
+    """A connected paper engine with quotes (one stale), positions, orders, gates and breakers."""
+    quotes = {
+        "BTC/USD": Quote("BTC/USD", 64_250.1, 64_252.4, 64_251.0, 1.2, 0.8, FIXED_NOW - 0.4),
+        "ETH/USD": Quote("ETH/USD", 3_120.55, 3_121.05, 3_120.9, 14.0, 9.5, FIXED_NOW - 1.2),
+        "SOL/USD": Quote("SOL/USD", 142.31, 142.39, 142.35, 300.0, 210.0, FIXED_NOW - 12.8),
+    }
+    return EngineSnapshot(
+        taken_at=FIXED_NOW,
+        state=TradingState.ACTIVE,
+        mode=Mode.PAPER,
+        venue="sim (127.0.0.1:8901)",
+        connected=True,
+        symbols=("BTC/USD", "ETH/USD", "SOL/USD"),
+        quotes=quotes,
+        balances={
+            "USD": Balance("USD", Decimal("7512.40"), Decimal("400.00"), Decimal("7912.40")),
+            "BTC": Balance("BTC", Decimal("0.0150"), Decimal("0"), Decimal("0.0150")),
+            "ETH": Balance("ETH", Decimal("0.2"), Decimal("0"), Decimal("0.2")),
+        },
+        positions={
+            "BTC/USD": Position(
+                "BTC/USD", Decimal("0.0150"), Decimal("63980.00"), Decimal("0"), 64_251.25, 4.07
+            ),
+            "ETH/USD": Position(
+                "ETH/USD", Decimal("0.2"), Decimal("3150.10"), Decimal("12.35"), 3_120.8, -5.86
+            ),
+        },
+        open_orders=(
+            _order("pulse-0001-7f3a9c21", "BTC/USD", Side.BUY, "64150.00", "0.0031"),
+            _order("pulse-0002-be41d007", "ETH/USD", Side.SELL, "3140.00", "0.1", "0.04"),
+        ),
+        recent_orders=(),
+        gates=(
+            GateResult("trading_state", True, "OK"),
+            GateResult("circuit_breaker", True, "OK"),
+            GateResult("market_status", True, "OK"),
+            GateResult("data_quality", False, "QUOTE_STALE", 12.8, 5.0),
+            GateResult("order_sanity", True, "OK", 0.4, 5.0),
+            GateResult("position_count", True, "OK", 2.0, 3.0),
+            GateResult("position_size", True, "OK", 12.2, 20.0),
+            GateResult("min_balance", True, "OK", 7312.4, 10.0),
+            GateResult("signal_confidence", True, "NOT_EVALUATED"),
+        ),
+        last_rejections={
+            "data_quality": GateResult("data_quality", False, "QUOTE_STALE", 12.8, 5.0),
+            "position_count": GateResult("position_count", False, "TOO_MANY_POSITIONS", 3.0, 3.0),
+        },
+        breakers=(
+            BreakerSnapshot("market_data", BreakerState.CLOSED, 0, 5, 0.0),
+            BreakerSnapshot("account", BreakerState.HALF_OPEN, 2, 5, 0.0),
+            BreakerSnapshot("orders", BreakerState.OPEN, 5, 5, 17.5),
+        ),
+        equity=10_342.17,
+        day_pnl=-57.83,
+        quote_currency="USD",
+        fills_count=7,
+    )
+
+
+class FrozenEngine:
+    """Implements the engine contract over a fixed snapshot; records the commands it received."""
+
+    def __init__(self, snapshot: EngineSnapshot | None = None) -> None:
+        self.current = snapshot if snapshot is not None else frozen_snapshot()
+        self.commands: list[str] = []
+        self.started = False
+        self.stopped = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def snapshot(self) -> EngineSnapshot:
+        return self.current
+
+    def toggle_pause(self) -> None:
+        self.commands.append("toggle_pause")
+        flip = {TradingState.ACTIVE: TradingState.PAUSED, TradingState.PAUSED: TradingState.ACTIVE}
+        self._replace(state=flip.get(self.current.state, self.current.state))
+
+    async def kill(self) -> None:
+        self.commands.append("kill")
+        self._replace(state=TradingState.HALTED, open_orders=())
+
+    async def release(self) -> None:
+        self.commands.append("release")
+        if self.current.state is TradingState.HALTED:
+            self._replace(state=TradingState.PAUSED)
+
+    async def set_mode(self, mode: Mode) -> None:
+        self.commands.append(f"set_mode {mode.value}")
+        self._replace(mode=mode)
+
+    def live_target(self) -> str:
+        return "account 'sim-main' on venue sim (127.0.0.1:8901)"
+
+    def _replace(self, **changes: object) -> None:
+        self.current = dataclasses.replace(self.current, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class FrozenLogLine:
+    """A log line with fixed content, shaped like tradetui.logs.LogLine."""
+
+    seq: int
+    ts: float
+    level: str
+    logger: str
+    message: str
+
+
+class FrozenLogSink:
+    """A log source with a fixed set of lines."""
+
+    def __init__(self) -> None:
+        self._lines = [
+            FrozenLogLine(1, FIXED_NOW - 20, "INFO", "tradetui.engine", "engine started"),
+            FrozenLogLine(2, FIXED_NOW - 9, "WARNING", "tradetui.risk", "SOL/USD quote is stale"),
+            FrozenLogLine(3, FIXED_NOW - 2, "ERROR", "tradetui.orders", "orders breaker open"),
+        ]
+
+    def lines(self, after_seq: int = 0) -> list[FrozenLogLine]:
+        return [line for line in self._lines if line.seq > after_seq]
+
+    @property
+    def last_seq(self) -> int:
+        return self._lines[-1].seq

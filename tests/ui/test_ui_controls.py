@@ -1,0 +1,285 @@
+"""Pilot tests of the console's bindings and panes against FrozenEngine (no network, fast)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from textual.widgets import DataTable, RichLog
+
+from tests.ui.frozen_engine import (
+    FIXED_NOW,
+    FrozenEngine,
+    FrozenLogLine,
+    FrozenLogSink,
+    frozen_snapshot,
+)
+from tradetui.config import Settings
+from tradetui.core.engine import EngineError
+from tradetui.core.model import Mode, Quote, TradingState
+from tradetui.ui.app import TradeTuiApp
+from tradetui.ui.screens.confirm import ConfirmScreen
+from tradetui.ui.widgets.header import StatusHeader
+from tradetui.ui.widgets.logs import LogsPane
+from tradetui.ui.widgets.markets import MarketsPane
+from tradetui.ui.widgets.table_pane import TablePane
+
+PANE_TITLES = {"Markets", "Balances", "Positions", "Orders", "Risk", "Circuit breaker", "Logs"}
+SIZE = (120, 40)
+
+
+def make_app(engine: FrozenEngine | None = None) -> TradeTuiApp:
+    return TradeTuiApp(engine or FrozenEngine(), Settings(), FrozenLogSink())
+
+
+def log_text(app: TradeTuiApp) -> str:
+    """The Logs pane's text with wrapping undone."""
+    lines = app.query_one(LogsPane).query_one(RichLog).lines
+    return " ".join(" ".join(strip.text for strip in lines).split())
+
+
+async def test_all_seven_panes_are_titled() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        titles = {str(pane.border_title) for pane in app.query("TablePane, LogsPane")}
+        assert titles == PANE_TITLES
+
+
+async def test_kill_halts_without_confirmation_and_header_says_halted() -> None:
+    engine = FrozenEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k")
+        await pilot.pause()
+        assert engine.commands == ["kill"]
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert engine.snapshot().state is TradingState.HALTED
+        header = app.query_one(StatusHeader)
+        assert header.state_text == "HALTED"
+        assert header.query_one("#state").has_class("-halted")
+        assert app.query_one("#orders", TablePane).row_keys == []
+
+
+async def test_pause_toggles_active_and_paused() -> None:
+    engine = FrozenEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert engine.snapshot().state is TradingState.PAUSED
+        assert app.query_one(StatusHeader).state_text == "PAUSED"
+        await pilot.press("p")
+        assert engine.snapshot().state is TradingState.ACTIVE
+        assert app.query_one(StatusHeader).state_text == "ACTIVE"
+
+
+async def test_pause_while_halted_leaves_the_engine_alone() -> None:
+    """Guards against `p` un-halting: toggling is never sent while the kill switch is engaged."""
+    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), state=TradingState.HALTED))
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert "toggle_pause" not in engine.commands
+        assert engine.snapshot().state is TradingState.HALTED
+
+
+async def test_going_live_asks_and_names_the_target() -> None:
+    engine = FrozenEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert engine.live_target() in app.screen.question
+        assert engine.snapshot().mode is Mode.PAPER
+        await pilot.press("y")
+        await pilot.pause()
+        assert engine.snapshot().mode is Mode.LIVE
+        assert app.query_one(StatusHeader).query_one("#mode").has_class("-live")
+
+
+async def test_declining_or_enter_keeps_paper() -> None:
+    """Guards the modal's default: Enter lands on Cancel, never on going live."""
+    engine = FrozenEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert engine.commands == []
+        assert engine.snapshot().mode is Mode.PAPER
+
+
+async def test_back_to_paper_needs_no_confirmation() -> None:
+    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), mode=Mode.LIVE))
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert engine.snapshot().mode is Mode.PAPER
+
+
+async def test_release_asks_then_pauses() -> None:
+    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), state=TradingState.HALTED))
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert engine.snapshot().state is TradingState.PAUSED
+
+
+async def test_failed_mode_switch_is_reported_not_raised() -> None:
+    class NoCredentialsEngine(FrozenEngine):
+        async def set_mode(self, mode: Mode) -> None:
+            raise EngineError("no credentials stored; run `tradetui setup` first")
+
+    app = make_app(NoCredentialsEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "y")
+        await pilot.pause()
+        assert app.is_running
+        assert "run `tradetui setup` first" in log_text(app)
+        assert any("setup" in str(n.message) for n in app._notifications)
+
+
+async def test_start_failure_is_shown_in_logs_and_panes() -> None:
+    class UnreachableEngine(FrozenEngine):
+        async def start(self) -> None:
+            raise EngineError("venue sim did not answer within 30s")
+
+    engine = UnreachableEngine(dataclasses.replace(frozen_snapshot(), connected=False))
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert app.start_error == "venue sim did not answer within 30s"
+        assert "did not answer within 30s" in log_text(app)
+        placeholder = app.query_one("#markets").query_one(".placeholder")
+        assert "engine failed to start" in str(placeholder.render())
+
+
+async def test_panes_say_connecting_until_connected() -> None:
+    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), connected=False))
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        markets = app.query_one("#markets", TablePane)
+        assert str(markets.query_one(".placeholder").render()) == "connecting…"
+        assert not markets.query_one(DataTable).display
+        engine.current = frozen_snapshot()
+        app.refresh_snapshot()
+        await pilot.pause()
+        assert markets.query_one(DataTable).display
+        assert markets.row_keys == ["BTC/USD", "ETH/USD", "SOL/USD"]
+
+
+async def test_stale_quote_is_dimmed_and_fresh_ones_are_not() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        rows = app.query_one(MarketsPane).build_rows(frozen_snapshot())
+        assert {cell.tone for cell in rows["SOL/USD"]} == {"stale"}
+        assert rows["BTC/USD"][1].tone == "bid"
+        assert rows["BTC/USD"][2].tone == "ask"
+
+
+async def test_a_changed_quote_updates_only_its_cells() -> None:
+    """Guards the keyed-row diff: a tick touches the changed cells, never re-adds rows."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        markets = app.query_one(MarketsPane)
+        assert markets.row_keys == ["BTC/USD", "ETH/USD", "SOL/USD"]
+        table = markets.query_one(DataTable)
+        calls: list[tuple[str, str]] = []
+        update_cell = table.update_cell
+
+        def spy_update(row_key: str, column_key: str, value: object, **kw: object) -> None:
+            calls.append((row_key, column_key))
+            update_cell(row_key, column_key, value, **kw)  # type: ignore[arg-type]
+
+        def no_add(*args: object, **kw: object) -> None:
+            raise AssertionError("rows must not be re-added")
+
+        table.update_cell = spy_update  # type: ignore[method-assign]
+        table.add_row = no_add  # type: ignore[method-assign]
+        before = frozen_snapshot()
+        btc = before.quotes["BTC/USD"]
+        moved = Quote(btc.symbol, btc.bid + 1, btc.ask + 1, btc.last, 1.0, 1.0, btc.received_at)
+        markets.show_snapshot(
+            dataclasses.replace(before, quotes={**before.quotes, "BTC/USD": moved})
+        )
+        assert sorted(calls) == [("BTC/USD", "ask"), ("BTC/USD", "bid")]
+        assert table.row_count == 3
+
+
+async def test_quit_stops_the_engine() -> None:
+    engine = FrozenEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert engine.stopped
+
+
+async def test_bindings_have_ids() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        ids = {binding.id for binding in app.BINDINGS if hasattr(binding, "id")}
+        assert {"pause", "mode", "kill", "quit"} <= ids
+
+
+async def test_quitting_twice_stops_the_engine_once_and_waits_for_it() -> None:
+    """Guards against a second `q` exiting before the first stop has finished."""
+
+    class SlowStopEngine(FrozenEngine):
+        stop_calls = 0
+
+        async def stop(self) -> None:
+            SlowStopEngine.stop_calls += 1
+            await asyncio.sleep(0.2)
+            self.stopped = True
+
+    engine = SlowStopEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q", "q")
+    assert engine.stopped
+    assert SlowStopEngine.stop_calls == 1
+
+
+async def test_logs_pane_appends_only_new_lines() -> None:
+    sink = FrozenLogSink()
+    app = TradeTuiApp(FrozenEngine(), Settings(), sink)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.refresh_snapshot()
+        assert log_text(app).count("engine started") == 1
+        sink._lines.append(FrozenLogLine(4, FIXED_NOW, "INFO", "tradetui.orders", "order filled"))
+        app.refresh_snapshot()
+        app.refresh_snapshot()
+        await pilot.pause()
+        assert log_text(app).count("order filled") == 1
+        assert log_text(app).count("engine started") == 1
+        assert app.logs_pane.last_seq == 4
+
+
+async def test_kill_works_while_the_go_live_modal_is_open() -> None:
+    """Guards the kill switch against being swallowed by a modal screen."""
+    engine = FrozenEngine()
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("k")
+        await pilot.pause()
+        assert engine.snapshot().state is TradingState.HALTED

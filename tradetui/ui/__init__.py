@@ -1,0 +1,1 @@
+"""Provides tradetui's Textual terminal UI (the engine never imports this package)."""

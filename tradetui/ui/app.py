@@ -1,0 +1,253 @@
+"""Provides TradeTuiApp: composes the panes, owns the bindings and reads engine snapshots on a timer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.widgets import Footer
+from textual.worker import Worker
+
+from tradetui.config import Settings
+from tradetui.core.engine import EngineError
+from tradetui.core.model import EngineSnapshot, Mode, TradingState
+from tradetui.ui.bridge import EngineCommandFailed, EngineControls, EngineStartFailed, LogSource
+from tradetui.ui.screens.confirm import ConfirmScreen
+from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
+from tradetui.ui.widgets.balances import BalancesPane
+from tradetui.ui.widgets.breakers import BreakersPane
+from tradetui.ui.widgets.header import StatusHeader
+from tradetui.ui.widgets.logs import LogsPane
+from tradetui.ui.widgets.markets import MarketsPane
+from tradetui.ui.widgets.orders import OrdersPane
+from tradetui.ui.widgets.positions import PositionsPane
+from tradetui.ui.widgets.risk import RiskPane
+from tradetui.ui.widgets.table_pane import TablePane
+
+MIN_REFRESH_HZ = 4.0
+MAX_REFRESH_HZ = 10.0
+
+
+class TradeTuiApp(App[int]):
+    """The operator's console: seven panes over one engine, refreshed from snapshots."""
+
+    TITLE = "tradetui"
+    CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("p", "pause", "Pause/resume", id="pause", tooltip="ACTIVE <-> PAUSED"),
+        Binding("t", "toggle_mode", "Paper/live", id="mode", tooltip="Live asks to confirm"),
+        # priority: the kill switch must work even while a modal screen has the keyboard.
+        Binding(
+            "k",
+            "kill",
+            "KILL",
+            id="kill",
+            tooltip="Halt now and cancel all open orders",
+            priority=True,
+        ),
+        Binding("r", "release", "Release", id="release", tooltip="HALTED -> PAUSED"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine and exit"),
+    ]
+
+    def __init__(
+        self, engine: EngineControls, settings: Settings, log_sink: LogSource | None = None
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        """The engine this console reads and commands."""
+        self.settings = settings
+        """Settings the app was started with (theme, refresh rate, risk limits)."""
+        self.log_sink = log_sink
+        """Source of the Logs pane, or None."""
+        self.refresh_hz = min(MAX_REFRESH_HZ, max(MIN_REFRESH_HZ, settings.ui.refresh_hz))
+        """How often panes re-read the engine snapshot."""
+        self.ever_connected = False
+        """True once a snapshot said connected; before that the panes say "connecting…"."""
+        self.start_error = ""
+        """Why the engine failed to start (empty while it has not failed)."""
+        self.snapshots_shown = 0
+        """How many snapshots the panes have shown (tests wait on the first)."""
+        self._engine_stop: asyncio.Future[None] | None = None
+        self._start_worker: Worker[None] | None = None
+        self._theme_notice = self._install_themes(settings.ui.theme)
+        # Kept as attributes: while a modal is up, query_one() searches the modal, not these.
+        self.header = StatusHeader(id="header")
+        """Mode, state, venue, equity, day PnL and clock."""
+        self.table_panes: tuple[TablePane, ...] = (
+            MarketsPane(settings.risk.max_quote_age_s, id="markets"),
+            BalancesPane(id="balances"),
+            PositionsPane(id="positions"),
+            OrdersPane(id="orders"),
+            RiskPane(id="risk"),
+            BreakersPane(id="breakers"),
+        )
+        """Every pane that shows a table, in layout order."""
+        self.logs_pane = LogsPane(log_sink, id="logs")
+        """The tail of the log sink plus the UI's own notices."""
+
+    def _install_themes(self, wanted: str) -> str:
+        """Register the shipped themes and select ``wanted``; returns a notice for the operator."""
+        notice = ""
+        try:
+            themes = load_themes()
+        except ThemeError as exc:
+            themes, notice = {}, str(exc)
+        for theme in themes.values():
+            self.register_theme(theme)
+        if wanted in self.available_themes:
+            self.theme = wanted
+        elif DEFAULT_THEME in self.available_themes:
+            self.theme = DEFAULT_THEME
+            notice = notice or f"theme {wanted!r} does not exist; using {DEFAULT_THEME}"
+        return notice
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Built-in Textual themes lack the app variables; derive them from the theme's own colours.
+        return fallback_variables(self.current_theme.to_color_system().generate())
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        with Grid(id="panes"):
+            yield from self.table_panes
+            yield self.logs_pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._theme_notice:
+            self.notify(self._theme_notice, severity="warning")
+        # After the first paint every pane has composed its children, and the engine starts
+        # while the operator already sees "connecting…".
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.refresh_snapshot()
+        self.set_interval(1 / self.refresh_hz, self.refresh_snapshot)
+        self._start_worker = self.run_worker(self._run_start(), name="engine-start", group="engine")
+
+    async def _run_start(self) -> None:
+        try:
+            await self.engine.start()
+        except EngineError as exc:
+            self.post_message(EngineStartFailed(str(exc)))
+
+    def refresh_snapshot(self) -> None:
+        """Read one engine snapshot and hand it to every pane."""
+        if not self.is_running:
+            return  # shutting down: the panes may already be gone
+        snapshot = self.engine.snapshot()
+        self.ever_connected = self.ever_connected or snapshot.connected
+        with self.batch_update():
+            self._show(snapshot)
+        self.snapshots_shown += 1
+
+    def _show(self, snapshot: EngineSnapshot) -> None:
+        if self.ever_connected:
+            self.header.show_snapshot(snapshot)
+            for pane in self.table_panes:
+                pane.show_snapshot(snapshot)
+        else:
+            waiting = f"engine failed to start: {self.start_error}" if self.start_error else ""
+            self.header.show_snapshot(snapshot, "not started" if waiting else "connecting…")
+            for pane in self.table_panes:
+                pane.show_waiting(waiting or "connecting…")
+        self.logs_pane.poll()
+
+    def on_engine_start_failed(self, message: EngineStartFailed) -> None:
+        self.start_error = message.reason
+        self.notify(message.reason, title="Engine did not start", severity="error", timeout=10)
+        self._log_notice(message.reason)
+        self.refresh_snapshot()
+
+    def on_engine_command_failed(self, message: EngineCommandFailed) -> None:
+        self.notify(message.reason, title=f"{message.command} failed", severity="error")
+        self._log_notice(f"{message.command}: {message.reason}")
+        self.refresh_snapshot()
+
+    def _log_notice(self, text: str) -> None:
+        """Write an error of the UI's own into the Logs pane, stamped with the engine's clock."""
+        self.logs_pane.write_line(self.engine.snapshot().taken_at, "ERROR", "ui", text)
+
+    def _command(self, name: str, command: Awaitable[None]) -> None:
+        """Run an engine command in a worker; an EngineError becomes a notification."""
+
+        async def run() -> None:
+            try:
+                await command
+            except EngineError as exc:
+                self.post_message(EngineCommandFailed(name, str(exc)))
+            else:
+                self.call_next(self.refresh_snapshot)
+
+        self.run_worker(run(), name=name, group="commands")
+
+    def action_pause(self) -> None:
+        """Toggle ACTIVE <-> PAUSED."""
+        if self.engine.snapshot().state is TradingState.HALTED:
+            self.notify("Trading is HALTED: press r to release the kill switch first.")
+            return
+        self.engine.toggle_pause()
+        self.refresh_snapshot()
+
+    def action_kill(self) -> None:
+        """Pull the kill switch: no confirmation, the engine halts before anything else runs."""
+        self._command("kill", self.engine.kill())
+        self.refresh_snapshot()
+
+    def action_release(self) -> None:
+        """Ask, then release the kill switch (HALTED -> PAUSED)."""
+        if self.engine.snapshot().state is not TradingState.HALTED:
+            self.notify("The kill switch is not engaged.")
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._command("release", self.engine.release())
+
+        question = "Release the kill switch? Trading resumes PAUSED; press p to go ACTIVE."
+        self.push_screen(ConfirmScreen("Release kill switch", question, "Release"), answered)
+
+    def action_toggle_mode(self) -> None:
+        """Go back to paper at once, or ask before going live."""
+        if self.engine.snapshot().mode is Mode.LIVE:
+            self._command("paper mode", self.engine.set_mode(Mode.PAPER))
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._command("live mode", self.engine.set_mode(Mode.LIVE))
+
+        question = f"Send real orders to {self.engine.live_target()}?"
+        self.push_screen(ConfirmScreen("Go LIVE", question, "Go live"), answered)
+
+    async def action_quit(self) -> None:
+        """Stop the engine, then exit."""
+        self.notify("Stopping the engine…", timeout=30)
+        await self.stop_engine()
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        # Covers every other way out (errors, ctrl+q, run_test's context ending).
+        await self.stop_engine()
+
+    async def stop_engine(self) -> None:
+        """Stop the engine exactly once; every caller waits for that one stop to finish."""
+        if self._engine_stop is None:
+            self._engine_stop = asyncio.ensure_future(self._stop_engine_once())
+        await self._engine_stop
+
+    async def _stop_engine_once(self) -> None:
+        if self._start_worker is not None and self._start_worker.is_running:
+            self._start_worker.cancel()
+            await asyncio.sleep(0)
+        await self.engine.stop()
+
+
+def run_app(engine: EngineControls, settings: Settings, log_sink: LogSource | None) -> int:
+    """Run the terminal UI until the operator quits; returns the process exit code."""
+    app = TradeTuiApp(engine, settings, log_sink)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""Provides the modal screens of the terminal UI."""

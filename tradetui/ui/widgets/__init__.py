@@ -1,0 +1,1 @@
+"""Provides the panes of the terminal UI, one widget per module."""

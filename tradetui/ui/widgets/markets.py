@@ -1,0 +1,67 @@
+"""Provides the Markets pane: top of book per symbol, with stale quotes dimmed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tradetui.core.model import EngineSnapshot
+from tradetui.ui import format as fmt
+from tradetui.ui.palette import Cell
+from tradetui.ui.widgets.table_pane import Column, Row, TablePane
+
+
+class MarketsPane(TablePane):
+    """Bid, ask, last, spread and quote age of every watched symbol."""
+
+    TITLE = "Markets"
+    COLUMNS = (
+        Column("symbol", "symbol"),
+        Column("bid", "bid", "right"),
+        Column("ask", "ask", "right"),
+        Column("last", "last", "right"),
+        Column("spread", "bps", "right"),
+        Column("age", "age s", "right"),
+    )
+    EMPTY_TEXT = "no symbols configured"
+
+    def __init__(
+        self, max_quote_age_s: float, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.max_quote_age_s = max_quote_age_s
+        """Quotes older than this are shown dimmed: never silently old."""
+        self._last_trade_tone: dict[str, str] = {}
+        self._last_trade_price: dict[str, float] = {}
+
+    def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
+        rows: dict[str, Row] = {}
+        symbols = snapshot.symbols or tuple(snapshot.quotes)
+        for symbol in symbols:
+            quote = snapshot.quotes.get(symbol)
+            if quote is None:
+                rows[symbol] = (
+                    (Cell(symbol, "stale"),)
+                    + (Cell(fmt.DASH, "stale"),) * 4
+                    + (Cell("none", "stale"),)
+                )
+                continue
+            age_s = snapshot.quote_age_s(symbol)
+            stale = age_s is None or age_s > self.max_quote_age_s
+            last_tone = self._trade_tone(symbol, quote.last)
+            rows[symbol] = (
+                Cell(symbol, "stale" if stale else ""),
+                Cell(fmt.price(quote.bid), "stale" if stale else "bid"),
+                Cell(fmt.price(quote.ask), "stale" if stale else "ask"),
+                Cell(fmt.price(quote.last), "stale" if stale else last_tone),
+                Cell(fmt.bps(quote.spread_bps), "stale" if stale else ""),
+                Cell(fmt.seconds(age_s), "stale" if stale else ""),
+            )
+        return rows
+
+    def _trade_tone(self, symbol: str, last: float) -> str:
+        """Colour the last price by the direction of its latest change."""
+        previous = self._last_trade_price.get(symbol)
+        if previous is not None and last != previous:
+            self._last_trade_tone[symbol] = "price-up" if last > previous else "price-down"
+        self._last_trade_price[symbol] = last
+        return self._last_trade_tone.get(symbol, "")

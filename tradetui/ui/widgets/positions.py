@@ -1,0 +1,48 @@
+"""Provides the Positions pane: amount, entry, mark and PnL per symbol, coloured by sign."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from tradetui.core.model import EngineSnapshot
+from tradetui.ui import format as fmt
+from tradetui.ui.palette import Cell
+from tradetui.ui.widgets.table_pane import Column, Row, TablePane
+
+
+def sign_tone(value: float | Decimal) -> str:
+    """The theme variable for a PnL figure: up, down, or plain at zero."""
+    return "price-up" if value > 0 else "price-down" if value < 0 else ""
+
+
+class PositionsPane(TablePane):
+    """Open (and closed-with-PnL) positions marked to mid."""
+
+    TITLE = "Positions"
+    COLUMNS = (
+        Column("symbol", "symbol"),
+        Column("amount", "amount", "right"),
+        Column("entry", "avg entry", "right"),
+        Column("mark", "mark", "right"),
+        Column("upnl", "uPnL", "right"),
+        Column("rpnl", "rPnL", "right"),
+    )
+    EMPTY_TEXT = "no positions"
+
+    def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
+        rows: dict[str, Row] = {}
+        for position in sorted(snapshot.positions.values(), key=lambda p: p.symbol):
+            # A flat position stays listed for its realized PnL, dimmed, with no entry price.
+            flat = not position.amount
+            rows[position.symbol] = (
+                Cell(position.symbol, "stale" if flat else ""),
+                Cell(fmt.amount(position.amount), "stale" if flat else sign_tone(position.amount)),
+                Cell(
+                    fmt.DASH if flat else fmt.price(position.average_entry), "stale" if flat else ""
+                ),
+                Cell(fmt.price(position.mark), "stale" if flat or position.mark is None else ""),
+                Cell(fmt.signed_money(position.unrealized_pnl), sign_tone(position.unrealized_pnl)),
+                Cell(fmt.signed_money(position.realized_pnl), sign_tone(position.realized_pnl)),
+            )
+        return rows

@@ -1,0 +1,155 @@
+"""Provides TablePane, the base of the titled table panes: keyed-row diffs into a DataTable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, NamedTuple
+
+from rich.console import JustifyMethod
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.theme import Theme
+from textual.widgets import DataTable, Static
+
+from tradetui.core.model import EngineSnapshot
+from tradetui.ui.palette import Cell, Palette
+
+Row = tuple[Cell, ...]
+"""One table row before rendering."""
+
+
+class Column(NamedTuple):
+    """A column of a table pane."""
+
+    key: str
+    label: str
+    justify: JustifyMethod = "left"
+
+
+class TablePane(Vertical):
+    """A bordered pane holding one DataTable that only touches the cells that changed."""
+
+    DEFAULT_CSS = """
+    TablePane {
+        border: round $border-blurred;
+        border-title-color: $text-accent;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        height: 1fr;
+        min-height: 4;
+        background: $surface;
+    }
+    TablePane:focus-within {
+        border: round $border;
+    }
+    TablePane > DataTable {
+        height: 1fr;
+        background: $surface;
+        scrollbar-size: 1 1;
+    }
+    TablePane > DataTable > .datatable--header {
+        background: $surface;
+        color: $text-muted;
+        text-style: bold;
+    }
+    TablePane > .placeholder {
+        color: $text-muted;
+        padding: 0 1;
+        height: 1fr;
+    }
+    """
+
+    TITLE: ClassVar[str] = ""
+    """Shown in the top border."""
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+    """The table's columns, left to right."""
+    EMPTY_TEXT: ClassVar[str] = "nothing to show"
+    """Shown instead of the table when it has no rows."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._rendered: dict[str, Row] = {}
+        """What each table row shows now, by row key; the diff runs against this."""
+        self._palette = Palette({})
+        self._last_snapshot: EngineSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("connecting…", classes="placeholder")
+        # Cells carry their own one-space gap (see _render_cell): half DataTable's default padding,
+        # which lets the panes fit 80-column terminals.
+        yield DataTable(cursor_type="none", show_cursor=False, zebra_stripes=False, cell_padding=0)
+
+    def on_mount(self) -> None:
+        self.border_title = self.TITLE
+        table = self.query_one(DataTable)
+        for index, column in enumerate(self.COLUMNS):
+            label = Text(self._pad(index, column.label), justify=column.justify, end="")
+            table.add_column(label, key=column.key)
+        table.display = False
+        self._palette = Palette(self.app.theme_variables)
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Keys of the rows the table shows, in display order."""
+        return list(self._rendered)
+
+    def show_waiting(self, text: str) -> None:
+        """Show a line of text (e.g. ``connecting…``) instead of the table."""
+        self.query_one(".placeholder", Static).update(text)
+        self._set_table_visible(False)
+
+    def show_snapshot(self, snapshot: EngineSnapshot) -> None:
+        """Bring the table in line with ``snapshot``, updating only the cells that changed."""
+        self._last_snapshot = snapshot
+        self._sync(self.build_rows(snapshot))
+
+    def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
+        """Return the rows to show for ``snapshot``, keyed by a stable id, in display order."""
+        raise NotImplementedError
+
+    def _sync(self, rows: Mapping[str, Row]) -> None:
+        table = self.query_one(DataTable)
+        for key in [key for key in self._rendered if key not in rows]:
+            table.remove_row(key)
+            del self._rendered[key]
+        for key, row in rows.items():
+            previous = self._rendered.get(key)
+            if previous is None:
+                table.add_row(*self._render_row(row), key=key)
+            elif previous != row:
+                for index, (old, new) in enumerate(zip(previous, row, strict=True)):
+                    if old != new:
+                        rendered = self._render_cell(index, new)
+                        table.update_cell(key, self.COLUMNS[index].key, rendered, update_width=True)
+            self._rendered[key] = row
+        if not rows:
+            self.query_one(".placeholder", Static).update(self.EMPTY_TEXT)
+        self._set_table_visible(bool(rows))
+
+    def _render_row(self, row: Row) -> list[Text]:
+        return [self._render_cell(index, cell) for index, cell in enumerate(row)]
+
+    def _render_cell(self, index: int, cell: Cell) -> Text:
+        padded = cell._replace(text=self._pad(index, cell.text))
+        return self._palette.render(padded, self.COLUMNS[index].justify)
+
+    def _pad(self, index: int, text: str) -> str:
+        """One space before every cell, and one after the last column's."""
+        return f" {text} " if index == len(self.COLUMNS) - 1 else f" {text}"
+
+    def _set_table_visible(self, visible: bool) -> None:
+        table = self.query_one(DataTable)
+        if table.display != visible:
+            table.display = visible
+            self.query_one(".placeholder", Static).display = not visible
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        # Cell colours were resolved from the old theme, so every row is rendered again.
+        self._palette = Palette(self.app.theme_variables)
+        table = self.query_one(DataTable)
+        table.clear()
+        self._rendered.clear()
+        if self._last_snapshot is not None:
+            self.show_snapshot(self._last_snapshot)
