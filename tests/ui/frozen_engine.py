@@ -131,6 +131,9 @@ class FrozenEngine:
         flip = {TradingState.ACTIVE: TradingState.PAUSED, TradingState.PAUSED: TradingState.ACTIVE}
         self._replace(state=flip.get(self.current.state, self.current.state))
 
+    def halt(self) -> None:
+        self._replace(state=TradingState.HALTED)
+
     async def kill(self) -> None:
         self.commands.append("kill")
         self._replace(state=TradingState.HALTED, open_orders=())

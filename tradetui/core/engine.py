@@ -17,6 +17,7 @@ from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import GatewayError, create_exchange, is_transport_error, market_infos
 from tradetui.core.market_data import MarketData
 from tradetui.core.model import (
+    NOT_EVALUATED,
     Balance,
     Decision,
     EngineSnapshot,
@@ -414,7 +415,7 @@ class Engine:
             sorted(self._orders.open_orders(self._mode), key=lambda o: o.created_at)
         )
         gates = tuple(
-            self._gate_latest.get(name, GateResult(name, True, "NOT_EVALUATED"))
+            self._gate_latest.get(name, GateResult(name, True, NOT_EVALUATED))
             for name in GATE_NAMES
         )
         return EngineSnapshot(

@@ -64,6 +64,10 @@ class Verdict(StrEnum):
     REJECT = "REJECT"
 
 
+NOT_EVALUATED = "NOT_EVALUATED"
+"""Reason code of a gate that has not judged any intent yet."""
+
+
 class BreakerState(StrEnum):
     """Circuit-breaker state."""
 

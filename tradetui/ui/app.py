@@ -194,6 +194,7 @@ class TradeTuiApp(App[int]):
 
     def action_kill(self) -> None:
         """Pull the kill switch: no confirmation, the engine halts before anything else runs."""
+        self.engine.halt()  # inside the key handler: no order can slip out before the cancel
         self._command("kill", self.engine.kill())
         self.refresh_snapshot()
 

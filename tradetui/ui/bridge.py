@@ -26,6 +26,9 @@ class EngineControls(Protocol):
     def toggle_pause(self) -> None:
         """Switch ACTIVE <-> PAUSED (no effect while HALTED)."""
 
+    def halt(self) -> None:
+        """Block every new order at once (synchronous: the first step of the kill switch)."""
+
     async def kill(self) -> None:
         """Halt at once, then cancel every open order."""
 

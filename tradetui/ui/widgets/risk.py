@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tradetui.core.model import EngineSnapshot, GateResult
+from tradetui.core.model import NOT_EVALUATED, EngineSnapshot, GateResult
 from tradetui.ui import format as fmt
 from tradetui.ui.palette import Cell
 from tradetui.ui.widgets.table_pane import Column, Row, TablePane
-
-NOT_EVALUATED = "NOT_EVALUATED"
-"""Code the engine gives a gate that has not judged any intent yet."""
 
 
 def _verdict(gate: GateResult) -> Cell:

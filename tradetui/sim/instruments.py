@@ -1,0 +1,127 @@
+"""Defines the simulated assets and trading pairs with Kraken's ids, names and precisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AssetSpec:
+    """One Kraken asset as `/0/public/Assets` describes it."""
+
+    asset_id: str
+    """Kraken REST id, e.g. `XXBT`."""
+    altname: str
+    """Kraken alternative name, e.g. `XBT`."""
+    ws_name: str
+    """Name used on WebSocket v2 (balances, fees), e.g. `BTC`."""
+    decimals: int
+    """Decimals kept in balances."""
+    display_decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class PairSpec:
+    """One Kraken spot pair plus the parameters of its synthetic market."""
+
+    pair_id: str
+    """Kraken REST id, e.g. `XXBTZUSD`."""
+    altname: str
+    """e.g. `XBTUSD`; used in order descriptions."""
+    wsname: str
+    """e.g. `XBT/USD`."""
+    symbol: str
+    """ccxt unified symbol, which is also what WebSocket v2 uses, e.g. `BTC/USD`."""
+    base: str
+    """Base asset id."""
+    quote: str
+    """Quote asset id."""
+    pair_decimals: int
+    lot_decimals: int
+    cost_decimals: int
+    ordermin: Decimal
+    costmin: Decimal
+    base_price: float
+    """Starting mid price of the synthetic market."""
+    sigma_bps: float
+    """Standard deviation of the mid's log move per tick, in basis points."""
+    daily_volume: float
+    """Synthetic 24 h base volume at start."""
+    touch_qty: float
+    """Typical quantity at the best level of each side."""
+
+    @property
+    def tick_size(self) -> Decimal:
+        return Decimal(1).scaleb(-self.pair_decimals)
+
+    @property
+    def lot_size(self) -> Decimal:
+        return Decimal(1).scaleb(-self.lot_decimals)
+
+
+TAKER_FEE_PCT = Decimal("0.26")
+MAKER_FEE_PCT = Decimal("0.16")
+TAKER_FEE_RATE = TAKER_FEE_PCT / 100
+MAKER_FEE_RATE = MAKER_FEE_PCT / 100
+
+DEFAULT_ASSETS: tuple[AssetSpec, ...] = (
+    AssetSpec("ZUSD", "USD", "USD", 4, 2),
+    AssetSpec("XXBT", "XBT", "BTC", 10, 5),
+    AssetSpec("XETH", "ETH", "ETH", 10, 5),
+    AssetSpec("SOL", "SOL", "SOL", 10, 5),
+)
+
+DEFAULT_PAIRS: tuple[PairSpec, ...] = (
+    PairSpec(
+        "XXBTZUSD", "XBTUSD", "XBT/USD", "BTC/USD", "XXBT", "ZUSD",
+        pair_decimals=1, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("0.00005"), costmin=Decimal("0.5"),
+        base_price=60000.0, sigma_bps=1.0, daily_volume=1800.0, touch_qty=1.5,
+    ),
+    PairSpec(
+        "XETHZUSD", "ETHUSD", "ETH/USD", "ETH/USD", "XETH", "ZUSD",
+        pair_decimals=2, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("0.002"), costmin=Decimal("0.5"),
+        base_price=3000.0, sigma_bps=1.3, daily_volume=25000.0, touch_qty=20.0,
+    ),
+    PairSpec(
+        "SOLUSD", "SOLUSD", "SOL/USD", "SOL/USD", "SOL", "ZUSD",
+        pair_decimals=2, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("0.02"), costmin=Decimal("0.5"),
+        base_price=150.0, sigma_bps=2.0, daily_volume=300000.0, touch_qty=300.0,
+    ),
+)  # fmt: skip
+
+
+class Instruments:
+    """Looks assets and pairs up by any of the names clients use for them."""
+
+    def __init__(
+        self,
+        assets: tuple[AssetSpec, ...] = DEFAULT_ASSETS,
+        pairs: tuple[PairSpec, ...] = DEFAULT_PAIRS,
+    ) -> None:
+        self.assets: dict[str, AssetSpec] = {asset.asset_id: asset for asset in assets}
+        self.pairs: dict[str, PairSpec] = {pair.pair_id: pair for pair in pairs}
+        self._pairs_by_name: dict[str, PairSpec] = {}
+        for pair in pairs:
+            for name in (pair.pair_id, pair.altname, pair.wsname):
+                self._pairs_by_name[name] = pair
+        self._pairs_by_symbol = {pair.symbol: pair for pair in pairs}
+        self._assets_by_name: dict[str, AssetSpec] = {}
+        for asset in assets:
+            for name in (asset.asset_id, asset.altname):
+                self._assets_by_name[name] = asset
+
+    def pair(self, name: str) -> PairSpec | None:
+        """Return the pair for a REST id, altname or wsname."""
+        return self._pairs_by_name.get(name)
+
+    def pair_by_symbol(self, symbol: str) -> PairSpec | None:
+        """Return the pair for a WebSocket v2 symbol (`BTC/USD`)."""
+        return self._pairs_by_symbol.get(symbol)
+
+    def asset(self, name: str) -> AssetSpec | None:
+        """Return the asset for a REST id or altname."""
+        return self._assets_by_name.get(name)

@@ -1,0 +1,142 @@
+"""Publishes the public WS v2 channels (`ticker`, `book`) once per tick to every subscriber."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tradetui.sim.exchange import SimExchange
+from tradetui.sim.fmt import iso
+from tradetui.sim.instruments import PairSpec
+from tradetui.sim.market import Level, PairMarket
+from tradetui.sim.ws_render import book_checksum, levels, ticker_entry
+from tradetui.sim.ws_session import WsSession
+
+
+def _diff(old: list[Level], new: list[Level]) -> list[Level]:
+    """Changed levels, deletions (qty 0) first, so a client's depth cap never drops a new level."""
+    new_map = dict(new)
+    old_map = dict(old)
+    changes = [(price, 0) for price, _ in old if price not in new_map]
+    changes.extend((price, lots) for price, lots in new if old_map.get(price) != lots)
+    return changes
+
+
+class BookFeed:
+    """The book of one pair at one depth, as last published to its subscribers."""
+
+    def __init__(self, pm: PairMarket, depth: int) -> None:
+        self.pm = pm
+        self.depth = depth
+        self.bids = pm.top(True, depth)
+        self.asks = pm.top(False, depth)
+        self.subscribers: set[WsSession] = set()
+
+    def snapshot(self) -> dict[str, Any]:
+        pair = self.pm.spec
+        entry = {
+            "symbol": pair.symbol,
+            "bids": levels(pair, self.bids),
+            "asks": levels(pair, self.asks),
+            "checksum": book_checksum(self.asks, self.bids),
+        }
+        return {"channel": "book", "type": "snapshot", "data": [entry]}
+
+    def advance(self, now: float) -> str | None:
+        """Move to the live book; return the update message, or None when nothing changed."""
+        bids, asks = self.pm.top(True, self.depth), self.pm.top(False, self.depth)
+        bid_changes, ask_changes = _diff(self.bids, bids), _diff(self.asks, asks)
+        self.bids, self.asks = bids, asks
+        if not bid_changes and not ask_changes:
+            return None
+        pair = self.pm.spec
+        entry = {
+            "symbol": pair.symbol,
+            "bids": levels(pair, bid_changes),
+            "asks": levels(pair, ask_changes),
+            "checksum": book_checksum(asks, bids),
+            "timestamp": iso(now),
+        }
+        return json.dumps({"channel": "book", "type": "update", "data": [entry]})
+
+
+class PublicFeeds:
+    """Who is subscribed to what, and the once-per-tick fan-out."""
+
+    def __init__(self, exchange: SimExchange) -> None:
+        self.exchange = exchange
+        self._tickers: dict[str, set[WsSession]] = {}
+        self._last_ticker: dict[str, dict[str, Any]] = {}
+        self._books: dict[tuple[str, int], BookFeed] = {}
+
+    def _ticker_message(self, pair: PairSpec, kind: str) -> dict[str, Any]:
+        entry = ticker_entry(pair, self.exchange.market.pairs[pair.pair_id].ticker())
+        return {"channel": "ticker", "type": kind, "data": [entry]}
+
+    def is_subscribed(self, session: WsSession, channel: str, pair: PairSpec) -> bool:
+        if channel == "ticker":
+            return session in self._tickers.get(pair.pair_id, ())
+        return any(
+            session in feed.subscribers
+            for (pair_id, _), feed in self._books.items()
+            if pair_id == pair.pair_id
+        )
+
+    def subscribe_ticker(self, session: WsSession, pair: PairSpec, snapshot: bool) -> None:
+        self._tickers.setdefault(pair.pair_id, set()).add(session)
+        if snapshot:
+            session.send(self._ticker_message(pair, "snapshot"))
+
+    def subscribe_book(
+        self, session: WsSession, pair: PairSpec, depth: int, snapshot: bool
+    ) -> None:
+        key = (pair.pair_id, depth)
+        feed = self._books.get(key)
+        if feed is None:
+            feed = self._books[key] = BookFeed(self.exchange.market.pairs[pair.pair_id], depth)
+        feed.subscribers.add(session)
+        if snapshot:
+            session.send(feed.snapshot())
+
+    def unsubscribe(self, session: WsSession, channel: str, pair: PairSpec) -> bool:
+        if channel == "ticker":
+            subscribers = self._tickers.get(pair.pair_id, set())
+            found = session in subscribers
+            subscribers.discard(session)
+            return found
+        found = False
+        for key, feed in list(self._books.items()):
+            if key[0] == pair.pair_id and session in feed.subscribers:
+                feed.subscribers.discard(session)
+                found = True
+                if not feed.subscribers:
+                    del self._books[key]
+        return found
+
+    def drop(self, session: WsSession) -> None:
+        for subscribers in self._tickers.values():
+            subscribers.discard(session)
+        for key, feed in list(self._books.items()):
+            feed.subscribers.discard(session)
+            if not feed.subscribers:
+                del self._books[key]
+
+    def publish(self) -> None:
+        """Send this tick's ticker and book changes; each message is serialised once."""
+        now = self.exchange.clock()
+        instruments = self.exchange.instruments
+        for pair_id, subscribers in self._tickers.items():
+            if not subscribers:
+                continue
+            message = self._ticker_message(instruments.pairs[pair_id], "update")
+            if message["data"] == self._last_ticker.get(pair_id):
+                continue
+            self._last_ticker[pair_id] = message["data"]
+            ticker_text = json.dumps(message)
+            for session in subscribers:
+                session.send_text(ticker_text)
+        for feed in self._books.values():
+            book_text = feed.advance(now)
+            if book_text is not None:
+                for session in feed.subscribers:
+                    session.send_text(book_text)
