@@ -1,0 +1,68 @@
+"""Tests `tradetui bench`: JSON-lines output, the figures each benchmark reports, unknown names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tradetui.bench import main
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_nonce_json_prints_one_parseable_line_with_a_positive_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["nonce", "--json"]) == 0
+    figures = _json_lines(capsys.readouterr().out)
+    assert [f["name"] for f in figures] == ["nonce.rate"]
+    assert figures[0]["unit"] == "nonces/s"
+    value = figures[0]["value"]
+    assert isinstance(value, float) and value > 0
+
+
+def test_risk_eval_json_reports_p50_and_p99_in_microseconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["risk_eval", "--json"]) == 0
+    figures = {str(f["name"]): f for f in _json_lines(capsys.readouterr().out)}
+    assert set(figures) == {"risk_eval.p50", "risk_eval.p99"}
+    assert all(f["unit"] == "us" for f in figures.values())
+    p50, p99 = figures["risk_eval.p50"]["value"], figures["risk_eval.p99"]["value"]
+    assert isinstance(p50, float) and isinstance(p99, float)
+    assert 0 < p50 <= p99
+
+
+def test_risk_cases_take_the_full_gate_chain() -> None:
+    """Guards the benchmark's meaning: its intents must not be rejected early by some gate."""
+    from tradetui.bench import _risk_cases
+    from tradetui.config import RiskSettings
+    from tradetui.core.model import Verdict
+    from tradetui.core.risk import GATE_NAMES, RiskGuard
+
+    guard = RiskGuard(RiskSettings())
+    decisions = [guard.evaluate(intent, ctx) for intent, ctx in _risk_cases()]
+    assert all(len(d.gates) == len(GATE_NAMES) for d in decisions)
+    assert Verdict.REDUCE in {d.verdict for d in decisions}
+    assert all(d.approved for d in decisions)
+
+
+def test_table_output_lists_each_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["risk_eval"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["name", "value", "unit"]
+    assert [line.split()[0] for line in out[1:]] == ["risk_eval.p50", "risk_eval.p99"]
+
+
+def test_unknown_benchmark_is_a_one_line_error_with_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["nonce", "warp_drive"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "tradetui bench: unknown benchmark 'warp_drive'; choose from nonce, risk_eval"
+    ]
