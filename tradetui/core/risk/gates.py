@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from tradetui.config import RiskSettings
 from tradetui.core.model import GateResult, OrderIntent, OrderType, Side, TradingState
@@ -46,7 +46,17 @@ def _reference_price(intent: OrderIntent, ctx: RiskContext) -> float:
 
 
 def _round_down(amount: Decimal, step: Decimal) -> Decimal:
-    return (amount / step).to_integral_value(rounding=ROUND_DOWN) * step
+    return amount - amount % step  # amounts here are positive: % truncates toward zero
+
+
+def _cap(amount: Decimal, limit: float, step: Decimal) -> Decimal:
+    """``amount``, or ``limit`` rounded down to ``step`` when that is smaller.
+
+    Compares in floats first so the common case (no cap) costs no Decimal arithmetic.
+    """
+    if float(amount) <= limit:
+        return amount
+    return _round_down(Decimal(repr(max(0.0, limit))), step)
 
 
 def trading_state(
@@ -87,7 +97,8 @@ def data_quality(
     quote = ctx.quote
     if quote is None:
         return _reject("data_quality", "NO_QUOTE", f"no quote for {intent.symbol} yet")
-    if not all(math.isfinite(x) and x > 0 for x in (quote.bid, quote.ask)):
+    bid, ask = quote.bid, quote.ask
+    if not (math.isfinite(bid) and math.isfinite(ask) and bid > 0 and ask > 0):
         return _reject("data_quality", "BAD_QUOTE", "quote has a non-finite or non-positive price")
     age = ctx.now - quote.received_at
     if age > lim.max_quote_age_s:
@@ -168,17 +179,16 @@ def position_size(
     assert ctx.market is not None
     price = _reference_price(intent, ctx)
     if intent.side is Side.SELL:
-        held = Decimal(str(ctx.free_base))
-        if held < ctx.market.min_amount:
+        allowed = _cap(amount, ctx.free_base, ctx.market.amount_step)
+        if allowed < ctx.market.min_amount:
             return _reject("position_size", "NOTHING_TO_SELL", f"no {ctx.market.base} to sell")
-        return _ok("position_size", min(amount, _round_down(held, ctx.market.amount_step)))
+        return _ok("position_size", allowed)
     if ctx.equity <= 0:
         return _reject("position_size", "NO_EQUITY", "equity is not positive", ctx.equity, 0.0)
     limit_value = ctx.equity * lim.max_position_pct / 100
     held_value = float(ctx.position_amount) * price
     after_pct = (held_value + float(amount) * price) / ctx.equity * 100
-    room = Decimal(str(max(0.0, (limit_value - held_value) / price)))
-    allowed = _round_down(min(amount, room), ctx.market.amount_step)
+    allowed = _cap(amount, (limit_value - held_value) / price, ctx.market.amount_step)
     if allowed < ctx.market.min_amount:
         return _reject(
             "position_size",
@@ -200,9 +210,7 @@ def min_balance(
     price = _reference_price(intent, ctx)
     spendable = max(0.0, ctx.free_quote - lim.min_balance)
     # Leave room for the taker fee so the venue never rejects for funds.
-    allowed = _round_down(
-        min(amount, Decimal(str(spendable / (price * 1.01)))), ctx.market.amount_step
-    )
+    allowed = _cap(amount, spendable / (price * 1.01), ctx.market.amount_step)
     if allowed < ctx.market.min_amount:
         return _reject(
             "min_balance",
