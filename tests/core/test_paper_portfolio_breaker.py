@@ -109,13 +109,13 @@ def fill(fill_id: str, side: Side, amount: str, price: str, fee: str = "0") -> F
 def test_portfolio_uses_average_cost_and_applies_each_fill_once() -> None:
     portfolio = Portfolio()
     assert portfolio.apply(fill("a", Side.BUY, "1", "100"))
-    assert portfolio.apply(fill("b", Side.BUY, "1", "200"))
+    assert portfolio.apply(fill("b", Side.BUY, "1", "200", fee="2"))
     assert not portfolio.apply(fill("b", Side.BUY, "1", "200"))
     assert portfolio.apply(fill("c", Side.SELL, "1", "250", fee="1"))
     position = portfolio.positions({})["BTC/USD"]
     assert position.amount == 1
     assert position.average_entry == 150
-    assert position.realized_pnl == 99  # (250 - 150) - 1 fee
+    assert position.realized_pnl == 97  # (250 - 150) - 2 buy fee - 1 sell fee
     assert portfolio.fills_count == 3
 
 

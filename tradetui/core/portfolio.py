@@ -35,13 +35,15 @@ class Portfolio:
             return False
         self._seen_fill_ids.add(fill.fill_id)
         lot = self._lots.setdefault(fill.symbol, _Lot())
+        # Entry prices are what was paid per unit; every fee, buy or sell, is realized at once.
+        lot.realized_pnl -= fill.fee
         if fill.side is Side.BUY:
-            cost = lot.amount * lot.average_entry + fill.amount * fill.price + fill.fee
+            cost = lot.amount * lot.average_entry + fill.amount * fill.price
             lot.amount += fill.amount
             lot.average_entry = cost / lot.amount if lot.amount > 0 else ZERO
         else:
             closed = min(fill.amount, lot.amount)
-            lot.realized_pnl += closed * (fill.price - lot.average_entry) - fill.fee
+            lot.realized_pnl += closed * (fill.price - lot.average_entry)
             lot.amount -= closed
             if lot.amount <= 0:
                 lot.amount = ZERO
