@@ -6,7 +6,9 @@ import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.conftest import quiet_settings, wait_until
 from tradetui.core.engine import Engine, EngineError
@@ -140,27 +142,73 @@ async def test_going_live_on_a_real_venue_without_credentials_is_refused_offline
     await engine.stop()
 
 
-async def test_an_order_whose_send_times_out_is_resolved_by_client_id_never_resent(
-    engine: Engine,
+class AckLosingProxy:
+    """A loopback HTTP proxy in front of the simulator that answers AddOrder with a 504.
+
+    With ``forward`` the order reaches the venue first (a lost acknowledgement); without it the
+    request dies on the way (the order never existed).
+    """
+
+    def __init__(self, upstream: str, forward: bool) -> None:
+        self.upstream, self.forward = upstream, forward
+        self.add_orders = 0
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        is_add_order = request.path.endswith("/AddOrder")
+        self.add_orders += is_add_order
+        if is_add_order and not self.forward:
+            return web.Response(status=504, text="gateway timeout")
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                request.method, self.upstream + request.path_qs, data=body, headers=headers
+            ) as reply,
+        ):
+            payload = await reply.read()
+        if is_add_order:
+            return web.Response(status=504, text="gateway timeout")
+        return web.Response(status=reply.status, body=payload, content_type="application/json")
+
+
+@pytest.mark.parametrize("reaches_venue", [True, False])
+async def test_an_order_whose_ack_is_lost_is_resolved_by_client_id_never_resent(
+    engine: Engine, reaches_venue: bool
 ) -> None:
     await engine.set_mode(Mode.LIVE)
     engine._orders.unknown_grace_s = 1.0
     exchange = engine._exchange
-    normal_timeout, exchange.timeout = exchange.timeout, 1  # ms: the reply cannot arrive in time
+    venue_url = exchange.urls["api"]["private"]
+    proxy = AckLosingProxy(venue_url, forward=reaches_venue)
+    exchange.urls["api"]["private"] = await proxy.start()
     try:
         await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.01"), confidence=0.9))
+        [order] = engine._orders.open_orders(Mode.LIVE)
+        assert order.status is OrderStatus.UNKNOWN
+        await wait_until(lambda: order.status.is_terminal, within_s=20, what="resolution")
     finally:
-        exchange.timeout = normal_timeout
-    [order] = engine._orders.open_orders(Mode.LIVE)
-    assert order.status is OrderStatus.UNKNOWN
-    await wait_until(lambda: order.status.is_terminal, within_s=20, what="resolution")
+        exchange.urls["api"]["private"] = venue_url
+        await proxy.runner.cleanup()
+    assert proxy.add_orders == 1  # resolved by looking up, never by sending again
     on_venue = [
         o
         for o in await exchange.fetch_closed_orders() + await exchange.fetch_open_orders()
         if o["clientOrderId"] == order.client_id
     ]
-    assert len(on_venue) <= 1  # never sent twice
-    if on_venue:
-        assert order.status is OrderStatus.FILLED and order.venue_id == on_venue[0]["id"]
+    if reaches_venue:
+        assert order.status is OrderStatus.FILLED
+        assert [o["id"] for o in on_venue] == [order.venue_id]
     else:
         assert (order.status, order.error) == (OrderStatus.REJECTED, "never reached the venue")
+        assert on_venue == []
