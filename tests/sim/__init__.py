@@ -1,0 +1,1 @@
+"""Tests of the Kraken-protocol exchange simulator."""

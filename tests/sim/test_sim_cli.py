@@ -1,0 +1,69 @@
+"""The standalone simulator (`python -m tradetui.sim`) as a subprocess, traded with ccxt.pro."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import ccxt.pro
+
+from tradetui.sim.server import SimInfo
+
+T = TypeVar("T")
+
+
+def within(awaitable: Awaitable[T], seconds: float = 10.0) -> Awaitable[T]:
+    """Bound an await so that nothing in these tests can hang."""
+    return asyncio.wait_for(awaitable, seconds)
+
+
+async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tradetui.sim", "--port", "0", "--seed", "11",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first_line = await within(process.stdout.readline(), 30)
+        endpoints = json.loads(first_line)
+        assert set(endpoints) == {"rest", "ws_public", "ws_private", "api_key", "secret"}
+        assert endpoints["rest"].startswith("http://127.0.0.1:")
+        info = SimInfo(**endpoints)
+
+        ex = ccxt.pro.kraken(info.ccxt_config())
+        try:
+            await within(ex.load_markets())
+            assert "BTC/USD" in ex.symbols
+            balance = await within(ex.fetch_balance())
+            assert balance["total"]["USD"] == 100_000
+            order = await within(ex.create_order("BTC/USD", "limit", "buy", 0.001, 40_000))
+            assert [o["id"] for o in await within(ex.fetch_open_orders())] == [order["id"]]
+            await within(ex.cancel_order(order["id"]))
+            assert await within(ex.fetch_open_orders()) == []
+            ticker = await within(ex.watch_ticker("ETH/USD"))
+            assert ticker["bid"] < ticker["ask"]
+        finally:
+            await ex.close()
+
+        process.send_signal(signal.SIGTERM)
+        assert await within(process.wait(), 15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_cli_help_exits_zero() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tradetui.sim", "--help",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, _ = await within(process.communicate(), 30)
+    assert process.returncode == 0
+    assert b"--seed" in stdout
