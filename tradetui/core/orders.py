@@ -219,8 +219,10 @@ class OrderManager:
 
     async def _find_by_client_id(self, client_id: str) -> dict[str, Any] | None:
         assert self.exchange is not None
+        # ccxt sends clientOrderId as cl_ord_id here, so the venue filters for us.
+        by_client_id = {"clientOrderId": client_id}
         for fetch in (self.exchange.fetch_open_orders, self.exchange.fetch_closed_orders):
-            for remote in await fetch():
+            for remote in await fetch(None, None, None, by_client_id):
                 if remote.get("clientOrderId") == client_id:
                     return dict(remote)
         return None
