@@ -165,9 +165,9 @@ class GateResult:
         return self.value - self.limit if self.floor else self.limit - self.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
-    """The risk guard's answer to one intent."""
+    """The risk guard's answer to one intent (never mutated; not frozen for speed, see GateResult)."""
 
     verdict: Verdict
     intent: OrderIntent

@@ -16,6 +16,10 @@ Gate = Callable[[OrderIntent, Decimal, RiskContext, RiskSettings], GateOutcome]
 
 ZERO = Decimal(0)
 
+# Enum member lookups cost ~0.1 us each on Python 3.11; the gates run on every intent.
+BUY, LIMIT = Side.BUY, OrderType.LIMIT
+HALTED, PAUSED = TradingState.HALTED, TradingState.PAUSED
+
 
 _FLOOR_GATES = frozenset({"min_balance", "signal_confidence"})
 """Gates whose limit is a minimum rather than a maximum."""
@@ -27,6 +31,13 @@ def _ok(
     return GateResult(gate, True, "OK", value, limit, floor=gate in _FLOOR_GATES), amount
 
 
+_PASSED = {
+    name: GateResult(name, True, "OK")
+    for name in ("trading_state", "circuit_breaker", "market_status", "order_sanity")
+}
+"""Shared results of gates that pass without a number to report (never mutated)."""
+
+
 def _reject(
     gate: str, code: str, detail: str, value: float | None = None, limit: float | None = None
 ) -> GateOutcome:
@@ -35,14 +46,14 @@ def _reject(
 
 def _increases_exposure(intent: OrderIntent) -> bool:
     # On spot, only buys add exposure; sells can only reduce what is held.
-    return intent.side is Side.BUY and not intent.reduce_only
+    return intent.side is BUY and not intent.reduce_only
 
 
 def _reference_price(intent: OrderIntent, ctx: RiskContext) -> float:
-    if intent.order_type is OrderType.LIMIT and intent.price is not None:
+    if intent.order_type is LIMIT and intent.price is not None:
         return float(intent.price)
     assert ctx.quote is not None  # data_quality runs first and rejects a missing quote
-    return ctx.quote.ask if intent.side is Side.BUY else ctx.quote.bid
+    return ctx.quote.ask if intent.side is BUY else ctx.quote.bid
 
 
 def _round_down(amount: Decimal, step: Decimal) -> Decimal:
@@ -63,11 +74,11 @@ def trading_state(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """HALTED blocks everything; PAUSED blocks new exposure."""
-    if ctx.state is TradingState.HALTED:
+    if ctx.state is HALTED:
         return _reject("trading_state", "HALTED", "kill switch engaged: nothing new is sent")
-    if ctx.state is TradingState.PAUSED and _increases_exposure(intent):
+    if ctx.state is PAUSED and _increases_exposure(intent):
         return _reject("trading_state", "PAUSED", "paused: only reducing orders pass")
-    return _ok("trading_state", amount)
+    return _PASSED["trading_state"], amount
 
 
 def circuit_breaker(
@@ -76,7 +87,7 @@ def circuit_breaker(
     """An open order-path breaker blocks new orders."""
     if ctx.breaker_open:
         return _reject("circuit_breaker", "BREAKER_OPEN", "order path circuit breaker is open")
-    return _ok("circuit_breaker", amount)
+    return _PASSED["circuit_breaker"], amount
 
 
 def market_status(
@@ -87,7 +98,7 @@ def market_status(
         return _reject("market_status", "MARKET_UNKNOWN", f"{intent.symbol} is not a known market")
     if not ctx.market.active:
         return _reject("market_status", "MARKET_INACTIVE", f"{intent.symbol} is not trading")
-    return _ok("market_status", amount)
+    return _PASSED["market_status"], amount
 
 
 def data_quality(
@@ -122,7 +133,7 @@ def order_sanity(
     assert ctx.market is not None and ctx.quote is not None
     if not amount.is_finite() or amount <= 0:
         return _reject("order_sanity", "BAD_AMOUNT", f"amount {amount} is not a positive number")
-    if intent.order_type is OrderType.LIMIT:
+    if intent.order_type is LIMIT:
         if intent.price is None or not intent.price.is_finite() or intent.price <= 0:
             return _reject("order_sanity", "BAD_PRICE", "limit order without a positive price")
         distance_pct = abs(float(intent.price) / ctx.quote.mid - 1) * 100
@@ -152,7 +163,7 @@ def order_sanity(
             cost,
             float(ctx.market.min_cost),
         )
-    return _ok("order_sanity", amount)
+    return _PASSED["order_sanity"], amount
 
 
 def position_count(
@@ -178,7 +189,7 @@ def position_size(
     """A position may not exceed its share of equity (reduces buys); sells never exceed holdings."""
     assert ctx.market is not None
     price = _reference_price(intent, ctx)
-    if intent.side is Side.SELL:
+    if intent.side is not BUY:
         allowed = _cap(amount, ctx.free_base, ctx.market.amount_step)
         if allowed < ctx.market.min_amount:
             return _reject("position_size", "NOTHING_TO_SELL", f"no {ctx.market.base} to sell")
@@ -204,7 +215,7 @@ def min_balance(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """A buy must leave at least the minimum free quote balance (reduces buys)."""
-    if intent.side is Side.SELL:
+    if intent.side is not BUY:
         return _ok("min_balance", amount, ctx.free_quote, lim.min_balance)
     assert ctx.market is not None
     price = _reference_price(intent, ctx)

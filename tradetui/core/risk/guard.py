@@ -34,10 +34,12 @@ class RiskGuard:
                 result = GateResult(gate.__name__, False, "GATE_ERROR", detail=repr(exc))
                 allowed = Decimal(0)
             results.append(result)
-            # is_zero/is_signed never raise, even on a NaN amount that order_sanity has yet to see.
-            if not result.passed or allowed.is_zero() or allowed.is_signed():
+            if not result.passed:
                 return Decision(Verdict.REJECT, intent, Decimal(0), tuple(results), result)
             if allowed is not amount:
+                # Only a gate that changed the amount can have made it non-positive.
+                if allowed.is_zero() or allowed.is_signed():
+                    return Decision(Verdict.REJECT, intent, Decimal(0), tuple(results), result)
                 amount = min(amount, allowed)
         verdict = Verdict.APPROVE if amount == intent.amount else Verdict.REDUCE
         return Decision(verdict, intent, amount, tuple(results))
