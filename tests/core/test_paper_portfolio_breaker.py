@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.core.markets import BTC
 from tradetui.config import PaperSettings
 from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.model import (
     BreakerState,
     Fill,
-    MarketInfo,
     Mode,
     Order,
     OrderBook,
@@ -20,15 +20,6 @@ from tradetui.core.model import (
 from tradetui.core.paper import PaperBroker
 from tradetui.core.portfolio import Portfolio
 
-BTC = MarketInfo(
-    "BTC/USD",
-    "BTC",
-    "USD",
-    Decimal("0.00000001"),
-    Decimal("0.1"),
-    Decimal("0.0001"),
-    Decimal("0.5"),
-)
 BOOK = OrderBook("BTC/USD", ((99.0, 1.0), (98.0, 5.0)), ((101.0, 1.0), (102.0, 5.0)), 0.0)
 
 

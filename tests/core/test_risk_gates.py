@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.core.markets import BTC
 from tradetui.config import RiskSettings
 from tradetui.core.model import (
-    MarketInfo,
     OrderIntent,
     OrderType,
     Quote,
@@ -23,15 +23,6 @@ from tradetui.core.model import (
 from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
 
 NOW = 1_800_000_000.0
-BTC = MarketInfo(
-    "BTC/USD",
-    "BTC",
-    "USD",
-    Decimal("0.00000001"),
-    Decimal("0.1"),
-    Decimal("0.0001"),
-    Decimal("0.5"),
-)
 QUOTE = Quote("BTC/USD", 59_990.0, 60_010.0, 60_000.0, 1.0, 1.0, NOW - 0.5)
 
 
