@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import Any
 
 from tradetui.config import Settings
 from tradetui.core.breaker import CircuitBreaker
-from tradetui.core.gateway import GatewayError, create_exchange, is_transport_error, market_infos
+from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
 from tradetui.core.market_data import MarketData
 from tradetui.core.model import (
     NOT_EVALUATED,
@@ -35,7 +34,7 @@ from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import Strategy
 from tradetui.core.strategies.pulse import PulseStrategy
-from tradetui.logs import register_secret
+from tradetui.core.venue import Venue, no_credentials_message, open_venue
 from tradetui.paths import DataPaths
 
 log = logging.getLogger("tradetui.engine")
@@ -71,9 +70,7 @@ class Engine:
         )
         self._market_data: MarketData | None = None
         self._exchange: Any = None
-        self._sim: Any = None
-        self._venue = settings.venue.exchange
-        self._venue_target = ""
+        self._venue: Venue | None = None
         self._live_balances: dict[str, Balance] = {}
         self._strategies: list[Strategy] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -102,7 +99,7 @@ class Engine:
             await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT_S)
         except TimeoutError:
             raise EngineError(
-                f"venue {self._venue} did not answer within {CONNECT_TIMEOUT_S:.0f}s"
+                f"venue {self.settings.venue.exchange} did not answer within {CONNECT_TIMEOUT_S:.0f}s"
             ) from None
         except GatewayError as exc:
             raise EngineError(str(exc)) from None
@@ -122,11 +119,11 @@ class Engine:
             self._strategies = [PulseStrategy(self.settings.strategy, self._markets)]
             self._tasks.append(asyncio.create_task(self._strategy_loop(), name="strategies"))
         self._connected = True
-        self._status_line = f"{self._mode.value} on {self._venue_target}, {self._state.value}"
+        self._status_line = f"{self._mode.value} on {self._target()}, {self._state.value}"
         log.info(
             "engine started: %s mode on %s, state %s",
             self._mode.value,
-            self._venue_target,
+            self._target(),
             self._state.value,
             extra={"event": "engine_started"},
         )
@@ -139,12 +136,10 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        if self._exchange is not None:
+        if self._venue is not None:
             with contextlib.suppress(Exception):
-                await self._exchange.close()
-        if self._sim is not None:
-            await self._sim.stop()
-            self._sim = None
+                await self._venue.close()
+            self._venue = None
         if self._started:
             await self._store.put_value("trading_state", self._state.value)
             await self._store.close()
@@ -153,48 +148,16 @@ class Engine:
         log.info("engine stopped", extra={"event": "engine_stopped"})
 
     async def _connect(self) -> None:
-        venue = self.settings.venue
-        config: dict[str, Any] = {"timeout": venue.request_timeout_ms, "enableRateLimit": True}
-        exchange_id = venue.exchange
-        if venue.exchange == "sim":
-            from tradetui.sim.server import SimServer
-
-            self._sim = SimServer(host="127.0.0.1", port=0, seed=venue.sim_seed)
-            info = await self._sim.start()
-            config.update(info.ccxt_config())
-            register_secret(info.api_key)
-            register_secret(info.secret)
-            exchange_id = "kraken"
-            self._venue_target = f"sim ({info.rest.removeprefix('http://')})"
-        elif venue.exchange == "sim-external":
-            if not venue.rest_url:
-                raise EngineError("venue sim-external needs venue.rest_url and the ws URLs")
-            config.update(
-                _external_sim_config(venue.rest_url, venue.ws_public_url, venue.ws_private_url)
-            )
-            credentials = await self._stored_credentials()
-            if credentials is not None:
-                config.update(apiKey=credentials.api_key, secret=credentials.secret)
-            config["enableRateLimit"] = False
-            exchange_id = "kraken"
-            self._venue_target = f"sim ({venue.rest_url})"
-        else:
-            credentials = await self._stored_credentials()
-            if credentials is not None:
-                config.update(apiKey=credentials.api_key, secret=credentials.secret)
-                if credentials.passphrase:
-                    config["password"] = credentials.passphrase
-            self._venue_target = f"{venue.exchange}"
-        if self._mode is Mode.LIVE and not config.get("apiKey"):
-            raise EngineError(self._no_credentials_message())
-        key_tag = hashlib.sha256(str(config.get("apiKey", "")).encode()).hexdigest()[:12]
-        self._exchange = create_exchange(exchange_id, config, self.paths.root / f"nonce-{key_tag}")
-        self._orders.exchange = self._exchange if config.get("apiKey") else None
+        self._venue = await open_venue(
+            self.settings.venue, self.paths.root, need_credentials=self._mode is Mode.LIVE
+        )
+        self._exchange = self._venue.exchange
+        self._orders.exchange = self._exchange if self._venue.authenticated else None
         try:
             markets = await self._exchange.load_markets()
         except Exception as exc:
             if is_transport_error(exc):
-                raise EngineError(f"cannot reach venue {self._venue_target}: {exc}") from None
+                raise GatewayError(f"cannot reach venue {self._venue.target}: {exc}") from None
             raise
         self._markets.update(market_infos(markets, self.settings.symbols))
 
@@ -244,7 +207,7 @@ class Engine:
         if mode is self._mode:
             return
         if mode is Mode.LIVE and self._orders.exchange is None:
-            raise EngineError(self._no_credentials_message())
+            raise EngineError(no_credentials_message(self.settings.venue))
         if mode is Mode.LIVE:
             await self._refresh_live_balances()  # the risk guard needs venue balances at once
         self._mode = mode
@@ -252,9 +215,12 @@ class Engine:
 
     def live_target(self) -> str:
         """Which account and venue live orders would go to, for a confirmation prompt."""
-        if self._venue in ("sim", "sim-external"):
-            return f"the simulator's own account on {self._venue_target or 'the simulator'}"
-        return f"account '{self.settings.venue.account}' on {self._venue}"
+        if self.settings.venue.exchange == "sim":
+            return f"the simulator's own account on {self._target()}"
+        return f"account '{self.settings.venue.account}' on {self._target()}"
+
+    def _target(self) -> str:
+        return self._venue.target if self._venue is not None else self.settings.venue.exchange
 
     def _set_state(self, state: TradingState) -> None:
         if state is self._state:
@@ -268,21 +234,6 @@ class Engine:
         )
         if self._started:
             self._store.put_value("trading_state", state.value)
-
-    def _no_credentials_message(self) -> str:
-        return (
-            f"no credentials stored for account '{self.settings.venue.account}' on "
-            f"{self._venue}: run `tradetui setup` first"
-        )
-
-    async def _stored_credentials(self) -> Any:
-        from tradetui.credentials import CredentialsError, load_credentials
-
-        try:
-            # Keyring backends block (D-Bus, file locks): keep them off the event loop.
-            return await asyncio.to_thread(load_credentials, self.settings.venue.account)
-        except CredentialsError as exc:
-            raise EngineError(str(exc)) from None
 
     # ----------------------------------------------------------------- the order path
 
@@ -422,7 +373,7 @@ class Engine:
             taken_at=now,
             state=self._state,
             mode=self._mode,
-            venue=self._venue_target or self._venue,
+            venue=self._target(),
             connected=self._connected,
             symbols=tuple(self.settings.symbols),
             quotes=quotes,
@@ -454,20 +405,3 @@ class Engine:
 def _bare_market(symbol: str, base: str, quote: str) -> MarketInfo:
     one = Decimal(1)
     return MarketInfo(symbol, base, quote, one, one, Decimal(0), Decimal(0))
-
-
-def _external_sim_config(rest: str, ws_public: str, ws_private: str) -> dict[str, Any]:
-    return {
-        "urls": {
-            "api": {
-                "public": rest,
-                "private": rest,
-                "ws": {
-                    "publicV2": ws_public,
-                    "privateV2": ws_private,
-                    "public": ws_public,
-                    "private": ws_private,
-                },
-            }
-        }
-    }

@@ -1,0 +1,97 @@
+"""Provides the venue connection: embedded simulator, external simulator or a ccxt exchange."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tradetui.config import VenueSettings
+from tradetui.core.gateway import GatewayError, create_exchange
+from tradetui.logs import register_secret
+
+
+@dataclass
+class Venue:
+    """An open venue: the ccxt.pro client and, when embedded, the simulator behind it."""
+
+    exchange: Any
+    target: str
+    """Human description, e.g. ``sim (127.0.0.1:41345)`` or ``kraken``."""
+    authenticated: bool
+    """True when the client holds API credentials (live orders are possible)."""
+    sim: Any = None
+
+    async def close(self) -> None:
+        """Close the client, then the embedded simulator."""
+        try:
+            await self.exchange.close()
+        finally:
+            if self.sim is not None:
+                await self.sim.stop()
+
+
+async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: bool) -> Venue:
+    """Build the client for ``settings``; raises GatewayError with a one-line message."""
+    config: dict[str, Any] = {"timeout": settings.request_timeout_ms, "enableRateLimit": True}
+    sim = None
+    if settings.exchange == "sim":
+        from tradetui.sim.server import SimServer
+
+        sim = SimServer(host="127.0.0.1", port=0, seed=settings.sim_seed)
+        info = await sim.start()
+        config.update(info.ccxt_config())
+        exchange_id, target = "kraken", f"sim ({info.rest.removeprefix('http://')})"
+    elif settings.exchange == "sim-external":
+        if not settings.rest_url:
+            raise GatewayError("venue sim-external needs venue.rest_url and the ws URLs")
+        config.update(_external_sim_config(settings))
+        config["enableRateLimit"] = False  # a loopback simulator, not a real venue's limits
+        config.update(await _credentials_config(settings.account))
+        exchange_id, target = "kraken", f"sim ({settings.rest_url})"
+    else:
+        config.update(await _credentials_config(settings.account))
+        exchange_id, target = settings.exchange, settings.exchange
+    if need_credentials and not config.get("apiKey"):
+        if sim is not None:
+            await sim.stop()
+        raise GatewayError(no_credentials_message(settings))
+    for secret in (config.get("apiKey"), config.get("secret"), config.get("password")):
+        if secret:
+            register_secret(secret)
+    # One nonce file per API key, shared by every process that trades with that key.
+    key_tag = hashlib.sha256(str(config.get("apiKey", "")).encode()).hexdigest()[:12]
+    exchange = create_exchange(exchange_id, config, data_dir / f"nonce-{key_tag}")
+    return Venue(exchange, target, bool(config.get("apiKey")), sim)
+
+
+def no_credentials_message(settings: VenueSettings) -> str:
+    """What to do when live trading needs credentials that are not stored."""
+    return (
+        f"no credentials stored for account '{settings.account}' on {settings.exchange}: "
+        "run `tradetui setup` first"
+    )
+
+
+async def _credentials_config(account: str) -> dict[str, Any]:
+    from tradetui.credentials import CredentialsError, load_credentials
+
+    try:
+        # Keyring backends block (D-Bus, file locks): keep them off the event loop.
+        credentials = await asyncio.to_thread(load_credentials, account)
+    except CredentialsError as exc:
+        raise GatewayError(str(exc)) from None
+    if credentials is None:
+        return {}
+    config = {"apiKey": credentials.api_key, "secret": credentials.secret}
+    if credentials.passphrase:
+        config["password"] = credentials.passphrase
+    return config
+
+
+def _external_sim_config(settings: VenueSettings) -> dict[str, Any]:
+    rest, public, private = settings.rest_url, settings.ws_public_url, settings.ws_private_url
+    ws = {"publicV2": public, "privateV2": private, "public": public, "private": private}
+    return {"urls": {"api": {"public": rest, "private": rest, "ws": ws}}}
