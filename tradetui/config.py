@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -114,8 +115,24 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Explicit values (file + CLI, merged by load_settings) beat the environment.
-        return (init_settings, env_settings)
+        # CLI flags beat the environment, which beats the config file; nested tables merge.
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
+    "tradetui_config_file_values", default=None
+)
+"""The parsed config file of the load_settings call in progress."""
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Values from the TOML config file (parsed by load_settings, for one-line errors)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ returns the whole table
+
+    def __call__(self) -> dict[str, Any]:
+        return _file_values.get() or {}
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -131,10 +148,12 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise ConfigError(f"config file {config_file} does not exist") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    token = _file_values.set(values)
     try:
-        return Settings(**values)
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    finally:
+        _file_values.reset(token)
