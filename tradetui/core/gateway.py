@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tradetui.core.ccxt_loader import ccxt_module, pro_exchange_class
 from tradetui.core.model import MarketInfo
 
 log = logging.getLogger("tradetui.gateway")
@@ -18,13 +19,14 @@ class GatewayError(Exception):
 
 def create_exchange(exchange_id: str, config: dict[str, Any], nonce_file: Path | None) -> Any:
     """Build a ccxt.pro client; ccxt is imported here, not at module import, to keep start-up fast."""
-    import ccxt.pro
-
     from tradetui.core.nonce import NonceManager
 
-    cls = getattr(ccxt.pro, exchange_id, None)
-    if cls is None:
-        raise GatewayError(f"unknown exchange '{exchange_id}': use a ccxt.pro exchange id or 'sim'")
+    try:
+        cls = pro_exchange_class(exchange_id)
+    except AttributeError:
+        raise GatewayError(
+            f"unknown exchange '{exchange_id}': use a ccxt.pro exchange id or 'sim'"
+        ) from None
     exchange = cls(config)
     # One nonce source per key, persisted, so a restart or a second process never reuses one.
     exchange.nonce = NonceManager(nonce_file).next_nonce
@@ -37,8 +39,7 @@ def is_transport_error(exc: BaseException) -> bool:
     These count toward the circuit breaker; business errors (funds, invalid order, unknown
     order) and nonce errors do not.
     """
-    import ccxt
-
+    ccxt = ccxt_module()
     if isinstance(exc, ccxt.InvalidNonce):
         return False
     return isinstance(exc, ccxt.NetworkError | OSError | TimeoutError)
@@ -46,9 +47,7 @@ def is_transport_error(exc: BaseException) -> bool:
 
 def is_order_not_found(exc: BaseException) -> bool:
     """True when the venue says the order does not exist."""
-    import ccxt
-
-    return isinstance(exc, ccxt.OrderNotFound)
+    return isinstance(exc, ccxt_module().OrderNotFound)
 
 
 def market_infos(markets: dict[str, dict[str, Any]], symbols: list[str]) -> dict[str, MarketInfo]:
