@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -212,3 +213,22 @@ async def test_an_order_whose_ack_is_lost_is_resolved_by_client_id_never_resent(
     else:
         assert (order.status, order.error) == (OrderStatus.REJECTED, "never reached the venue")
         assert on_venue == []
+
+
+async def test_a_nonce_pushed_ahead_by_another_client_on_the_key_is_recovered_once(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    exchange = engine._exchange
+    other = type(exchange)(
+        {"apiKey": exchange.apiKey, "secret": exchange.secret, "urls": exchange.urls}
+    )
+    other.nonce = lambda: int(time.time() * 1000) + 300  # a second process, slightly ahead
+    try:
+        await other.fetch_balance()
+    finally:
+        await other.close()
+    balance = await exchange.fetch_balance()  # our next nonce is now behind the venue's
+    assert balance["total"]["USD"] > 0
+    assert [r.message for r in caplog.records if "nonce" in r.message] == [
+        "venue rejected a nonce; jumped 1000 ms ahead and retried once"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,10 @@ from tradetui.core.ccxt_loader import ccxt_module, pro_exchange_class
 from tradetui.core.model import MarketInfo
 
 log = logging.getLogger("tradetui.gateway")
+
+
+NONCE_JUMP_MS = 1_000
+"""How far past the clock nonces jump after the venue rejects one."""
 
 
 class GatewayError(Exception):
@@ -29,8 +34,35 @@ def create_exchange(exchange_id: str, config: dict[str, Any], nonce_file: Path |
         ) from None
     exchange = cls(config)
     # One nonce source per key, persisted, so a restart or a second process never reuses one.
-    exchange.nonce = NonceManager(nonce_file).next_nonce
+    nonces = NonceManager(nonce_file)
+    exchange.nonce = nonces.next_nonce
+    _retry_invalid_nonce_once(exchange, nonces)
     return exchange
+
+
+def _retry_invalid_nonce_once(exchange: Any, nonces: Any) -> None:
+    """Wrap every REST request: after InvalidNonce, jump ahead and send it once more.
+
+    The venue rejects a stale nonce before acting on the request, so the retry cannot
+    duplicate an order. The jump clears nonces another process (or a request that arrived
+    out of order) pushed past ours.
+    """
+    fetch2 = exchange.fetch2
+    invalid_nonce = ccxt_module().InvalidNonce
+
+    async def fetch2_with_nonce_recovery(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fetch2(*args, **kwargs)
+        except invalid_nonce:
+            nonces.bump(max(nonces.last_nonce, int(time.time() * 1000)) + NONCE_JUMP_MS)
+            log.warning(
+                "venue rejected a nonce; jumped %d ms ahead and retried once",
+                NONCE_JUMP_MS,
+                extra={"event": "nonce_recovered"},
+            )
+            return await fetch2(*args, **kwargs)
+
+    exchange.fetch2 = fetch2_with_nonce_recovery
 
 
 def is_transport_error(exc: BaseException) -> bool:

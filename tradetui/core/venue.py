@@ -38,10 +38,17 @@ async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: 
     config: dict[str, Any] = {"timeout": settings.request_timeout_ms, "enableRateLimit": True}
     sim = None
     if settings.exchange == "sim":
+        from tradetui.sim.persist import SimStateError
         from tradetui.sim.server import SimServer
 
-        sim = SimServer(host="127.0.0.1", port=0, seed=settings.sim_seed)
-        info = await sim.start()
+        # The venue's state lives next to the nonce files, so a restart meets the same venue.
+        sim = SimServer(
+            host="127.0.0.1", port=0, seed=settings.sim_seed, state_file=data_dir / "sim-state.json"
+        )
+        try:
+            info = await sim.start()
+        except SimStateError as exc:
+            raise GatewayError(str(exc)) from None
         config.update(info.ccxt_config())
         exchange_id, target = "kraken", f"sim ({info.rest.removeprefix('http://')})"
     elif settings.exchange == "sim-external":
