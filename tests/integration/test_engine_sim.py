@@ -232,3 +232,24 @@ async def test_a_nonce_pushed_ahead_by_another_client_on_the_key_is_recovered_on
     assert [r.message for r in caplog.records if "nonce" in r.message] == [
         "venue rejected a nonce; jumped 1000 ms ahead and retried once"
     ]
+
+
+async def test_open_orders_on_the_venue_the_engine_never_sent_are_adopted_and_killed(
+    engine: Engine,
+) -> None:
+    exchange = engine._exchange
+    bid = engine.snapshot().quotes["BTC/USD"].bid
+    foreign = await exchange.create_order(
+        "BTC/USD", "limit", "buy", 0.001, round(bid * 0.95, 1), {"clientOrderId": "elsewhere-1"}
+    )
+    [adopted] = await engine._orders.adopt_venue_orders()
+    assert (adopted.client_id, adopted.venue_id, adopted.strategy) == (
+        "elsewhere-1",
+        foreign["id"],
+        "adopted",
+    )
+    assert await engine._orders.adopt_venue_orders() == []  # adopted once
+    await engine.set_mode(Mode.LIVE)
+    assert [o.venue_id for o in engine.snapshot().open_orders] == [foreign["id"]]
+    await engine.kill()
+    assert await exchange.fetch_open_orders() == []

@@ -104,7 +104,9 @@ class Engine:
         except GatewayError as exc:
             raise EngineError(str(exc)) from None
         await self._orders.restore()
-        if self._mode is Mode.LIVE:
+        if self._orders.exchange is not None:
+            # Before any strategy runs: the venue's open orders and our unfinished ones agree.
+            await self._orders.adopt_venue_orders()
             await self._orders.sync_live()
         self._market_data = MarketData(
             self._exchange,

@@ -18,6 +18,7 @@ from tradetui.core.model import (
     Order,
     OrderBook,
     OrderStatus,
+    OrderType,
     Side,
 )
 from tradetui.core.paper import PaperBroker
@@ -96,6 +97,52 @@ class OrderManager:
             log.info(
                 "reconciling %d live order(s) with the venue", len(self.open_orders(Mode.LIVE))
             )
+
+    async def adopt_venue_orders(self) -> list[Order]:
+        """Take charge of open orders on the venue that the engine has no record of.
+
+        They are tracked (and canceled by the kill switch) like the engine's own, under
+        their venue client id when they have one.
+        """
+        assert self.exchange is not None
+        adopted: list[Order] = []
+        for remote in await self.exchange.fetch_open_orders():
+            venue_id = str(remote["id"])
+            if venue_id in self._by_venue_id:
+                continue
+            client_id = remote.get("clientOrderId")
+            known = self._active.get(str(client_id))
+            if known is not None:  # ours, sent but never acknowledged
+                known.venue_id = venue_id
+                self._by_venue_id[venue_id] = known
+                continue
+            now = self._clock()
+            order = Order(
+                client_id=str(client_id) if client_id not in (None, "0") else f"venue-{venue_id}",
+                symbol=str(remote["symbol"]),
+                side=Side(remote["side"]),
+                order_type=OrderType(remote["type"]),
+                amount=Decimal(str(remote["amount"])),
+                price=Decimal(str(remote["price"])) if remote.get("price") else None,
+                mode=Mode.LIVE,
+                strategy="adopted",
+                status=OrderStatus.OPEN,
+                filled=Decimal(str(remote.get("filled") or 0)),
+                venue_id=venue_id,
+                created_at=(remote.get("timestamp") or now * 1000) / 1000,
+                updated_at=now,
+            )
+            self._track(order)
+            await self._store.save_order(order)
+            adopted.append(order)
+        if adopted:
+            log.warning(
+                "adopted %d open order(s) found on the venue: %s",
+                len(adopted),
+                ", ".join(f"{o.symbol} {o.side.value} {o.amount} ({o.venue_id})" for o in adopted),
+                extra={"event": "orders_adopted"},
+            )
+        return adopted
 
     async def place(self, decision: Decision, mode: Mode, book: OrderBook | None) -> Order:
         """Persist, then send, one approved order; returns it in its new state."""
@@ -259,7 +306,7 @@ class OrderManager:
                 amount=Decimal(str(trade["amount"])),
                 price=Decimal(str(trade["price"])),
                 fee=Decimal(str(fee.get("cost") or 0)),
-                fee_currency=str(fee.get("currency") or self._markets[order.symbol].quote),
+                fee_currency=str(fee.get("currency") or order.symbol.split("/")[1]),
                 mode=Mode.LIVE,
                 timestamp=float(trade["timestamp"]) / 1000,
             )
