@@ -95,6 +95,11 @@ class Engine:
         if saved_state is not None and saved_state in TradingState.__members__:
             self._state = TradingState(saved_state)
         await self._replay_fills()
+        for mode in Mode:
+            saved = await self._store.get_value(f"day_start:{mode.value}")
+            if saved is not None:
+                day, _, value = saved.partition(" ")
+                self._day_start[mode] = (day, float(value))
         try:
             await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT_S)
         except TimeoutError:
@@ -401,6 +406,7 @@ class Engine:
                 return 0.0
             # The first fully priced equity of the UTC day is the baseline for day PnL.
             self._day_start[self._mode] = start = (day, total_equity)
+            self._store.put_value(f"day_start:{self._mode.value}", f"{day} {total_equity!r}")
         return total_equity - start[1]
 
 
