@@ -267,3 +267,23 @@ async def test_the_day_start_equity_survives_a_restart(
         assert restarted._day_start[Mode.PAPER][1] == baseline
     finally:
         await restarted.stop()
+
+
+async def test_live_fills_arrive_over_the_executions_stream_without_rest_polling(
+    make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tradetui.core.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "LIVE_SYNC_INTERVAL_S", 3600.0)  # REST sync never runs
+    engine = make_engine()
+    await engine.start()
+    try:
+        await wait_until(lambda: "ETH/USD" in engine.snapshot().quotes, what="quotes")
+        await engine.set_mode(Mode.LIVE)
+        await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.02"), confidence=0.9))
+        await wait_until(lambda: "ETH/USD" in engine.snapshot().positions, what="WS fill")
+        assert engine.snapshot().positions["ETH/USD"].amount == Decimal("0.02")
+        await wait_until(lambda: engine.snapshot().recent_orders != (), what="WS order status")
+        assert engine.snapshot().recent_orders[-1].status is OrderStatus.FILLED
+    finally:
+        await engine.stop()

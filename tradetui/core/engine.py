@@ -34,6 +34,7 @@ from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import Strategy
 from tradetui.core.strategies.pulse import PulseStrategy
+from tradetui.core.streams import supervise
 from tradetui.core.venue import Venue, no_credentials_message, open_venue
 from tradetui.paths import DataPaths
 
@@ -41,6 +42,8 @@ log = logging.getLogger("tradetui.engine")
 
 BREAKER_CATEGORIES = ("market_data", "account", "orders")
 LIVE_SYNC_INTERVAL_S = 1.0
+REST_FALLBACK_S = 5.0
+"""REST order sync interval while the executions stream is healthy."""
 CONNECT_TIMEOUT_S = 30.0
 
 
@@ -80,6 +83,7 @@ class Engine:
         self._status_line = "connecting…"
         self._connected = False
         self._started = False
+        self._streams_healthy = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -122,6 +126,17 @@ class Engine:
         )
         self._tasks = self._market_data.tasks()
         self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))
+        if self._orders.exchange is not None:
+            for label, receive in (
+                ("fills", self._orders.watch_fills_once),
+                ("orders", self._orders.watch_orders_once),
+            ):
+                self._tasks.append(
+                    asyncio.create_task(
+                        supervise(label, receive, self._breakers["account"], self._stream_health),
+                        name=f"{label} stream",
+                    )
+                )
         if self.settings.strategy.enabled:
             self._strategies = [PulseStrategy(self.settings.strategy, self._markets)]
             self._tasks.append(asyncio.create_task(self._strategy_loop(), name="strategies"))
@@ -326,13 +341,22 @@ class Engine:
                         log.error("order not placed: %s", exc)
 
     async def _live_sync_loop(self) -> None:
+        last_sync = 0.0
         while True:
             await asyncio.sleep(LIVE_SYNC_INTERVAL_S)
             if self._orders.exchange is None:
                 continue
-            if self._mode is Mode.LIVE or self._orders.open_orders(Mode.LIVE):
+            if not (self._mode is Mode.LIVE or self._orders.open_orders(Mode.LIVE)):
+                continue
+            # The executions stream carries fills; REST is the fallback, often while it is down.
+            interval = REST_FALLBACK_S if self._streams_healthy else LIVE_SYNC_INTERVAL_S
+            if self._clock() - last_sync >= interval:
+                last_sync = self._clock()
                 await self._orders.sync_live()
-                await self._refresh_live_balances()
+            await self._refresh_live_balances()
+
+    def _stream_health(self, healthy: bool) -> None:
+        self._streams_healthy = healthy
 
     async def _refresh_live_balances(self) -> None:
         breaker = self._breakers["account"]

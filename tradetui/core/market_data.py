@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tradetui.core.breaker import CircuitBreaker
-from tradetui.core.gateway import is_transport_error
 from tradetui.core.model import OrderBook, Quote
+from tradetui.core.streams import supervise
 
 log = logging.getLogger("tradetui.market_data")
 
 BOOK_DEPTH = 10
-MAX_BACKOFF_S = 10.0
 
 
 class MarketData:
@@ -42,32 +42,15 @@ class MarketData:
         """Start one ticker and one book stream per symbol."""
         tasks = []
         for symbol in self._symbols:
-            tasks.append(
-                asyncio.create_task(
-                    self._stream(symbol, self._ticker_once), name=f"ticker {symbol}"
+            for kind, receive in (("ticker", self._ticker_once), ("book", self._book_once)):
+                label = f"{kind} {symbol}"
+                tasks.append(
+                    asyncio.create_task(
+                        supervise(label, functools.partial(receive, symbol), self._breaker),
+                        name=label,
+                    )
                 )
-            )
-            tasks.append(
-                asyncio.create_task(self._stream(symbol, self._book_once), name=f"book {symbol}")
-            )
         return tasks
-
-    async def _stream(self, symbol: str, receive: Callable[[str], Any]) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                await receive(symbol)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any stream failure reconnects
-                if is_transport_error(exc):
-                    self._breaker.record_failure()
-                log.warning("market data %s: %s; retrying in %.1fs", symbol, exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(MAX_BACKOFF_S, backoff * 2)
-            else:
-                backoff = 0.5
-                self._breaker.record_success()
 
     async def _ticker_once(self, symbol: str) -> None:
         ticker = await self._exchange.watch_ticker(symbol)

@@ -27,6 +27,7 @@ from tradetui.core.store import Store
 log = logging.getLogger("tradetui.orders")
 
 RECENT_LIMIT = 50
+UNMATCHED_LIMIT = 200
 UNKNOWN_GRACE_S = 10.0
 """How long an order whose send failed may still surface on the venue before it counts as never sent."""
 
@@ -68,6 +69,7 @@ class OrderManager:
         self._by_venue_id: dict[str, Order] = {}
         self._trades_since_ms: int | None = None
         self.unknown_grace_s = UNKNOWN_GRACE_S
+        self._unmatched_trades: dict[str, list[dict[str, Any]]] = {}
 
     def open_orders(self, mode: Mode | None = None) -> list[Order]:
         """Orders not yet in a terminal state."""
@@ -243,6 +245,8 @@ class OrderManager:
         self._by_venue_id[order.venue_id] = order
         await self._store.save_order(order)
         log.info("order %s sent: %s", order.client_id, order.venue_id)
+        for trade in self._unmatched_trades.pop(order.venue_id, []):
+            await self._apply_trade(trade)
 
     async def _sync_order(self, order: Order) -> None:
         assert self.exchange is not None
@@ -292,26 +296,54 @@ class OrderManager:
 
     async def _sync_trades(self) -> None:
         assert self.exchange is not None
-        trades = await self.exchange.fetch_my_trades(None, self._trades_since_ms)
-        for trade in trades:
-            order = self._by_venue_id.get(str(trade.get("order")))
+        for trade in await self.exchange.fetch_my_trades(None, self._trades_since_ms):
+            await self._apply_trade(trade)
+
+    async def watch_fills_once(self) -> None:
+        """Apply the fills the venue's executions stream reports next (REST sync is the fallback)."""
+        assert self.exchange is not None
+        for trade in await self.exchange.watch_my_trades():
+            await self._apply_trade(trade)
+
+    async def watch_orders_once(self) -> None:
+        """Apply the order updates the venue's executions stream reports next."""
+        assert self.exchange is not None
+        for remote in await self.exchange.watch_orders():
+            order = self._by_venue_id.get(str(remote.get("id")))
             if order is None:
-                continue
-            fee = trade.get("fee") or {}
-            fill = Fill(
-                fill_id=str(trade["id"]),
-                client_id=order.client_id,
-                symbol=order.symbol,
-                side=Side(trade["side"]),
-                amount=Decimal(str(trade["amount"])),
-                price=Decimal(str(trade["price"])),
-                fee=Decimal(str(fee.get("cost") or 0)),
-                fee_currency=str(fee.get("currency") or order.symbol.split("/")[1]),
-                mode=Mode.LIVE,
-                timestamp=float(trade["timestamp"]) / 1000,
-            )
-            await self._store.save_fill(fill)
-            self._on_fill(fill)
+                # ccxt takes clientOrderId from userref on WS; Kraken's own cl_ord_id is in info.
+                order = self._active.get(str((remote.get("info") or {}).get("cl_ord_id")))
+                if order is None or order.mode is not Mode.LIVE:
+                    continue
+                order.venue_id = str(remote["id"])
+                self._by_venue_id[order.venue_id] = order
+            if not order.status.is_terminal:
+                await self._apply_remote(order, remote)
+
+    async def _apply_trade(self, trade: dict[str, Any]) -> None:
+        order_id = str(trade.get("order"))
+        order = self._by_venue_id.get(order_id)
+        if order is None:
+            # The stream can beat the AddOrder reply: keep the trade until the order id is known.
+            self._unmatched_trades.setdefault(order_id, []).append(trade)
+            while len(self._unmatched_trades) > UNMATCHED_LIMIT:  # other clients' trades
+                del self._unmatched_trades[next(iter(self._unmatched_trades))]
+            return
+        fee = trade.get("fee") or {}
+        fill = Fill(
+            fill_id=str(trade["id"]),
+            client_id=order.client_id,
+            symbol=order.symbol,
+            side=Side(trade["side"]),
+            amount=Decimal(str(trade["amount"])),
+            price=Decimal(str(trade["price"])),
+            fee=Decimal(str(fee.get("cost") or 0)),
+            fee_currency=str(fee.get("currency") or order.symbol.split("/")[1]),
+            mode=Mode.LIVE,
+            timestamp=float(trade["timestamp"]) / 1000,
+        )
+        await self._store.save_fill(fill)
+        self._on_fill(fill)
 
     async def _record(self, order: Order, fills: list[Fill]) -> None:
         for fill in fills:
