@@ -10,12 +10,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.gateway import is_transport_error
 from tradetui.core.model import OrderBook, Quote
 from tradetui.core.streams import supervise
 
 log = logging.getLogger("tradetui.market_data")
 
 BOOK_DEPTH = 10
+STREAM_QUIET_S = 2.0
+"""A symbol whose ticker stream is silent this long is polled over REST until it speaks again."""
+REST_POLL_S = 1.0
 
 
 class MarketData:
@@ -37,11 +41,15 @@ class MarketData:
         self.quotes: dict[str, Quote] = {}
         self.books: dict[str, OrderBook] = {}
         self.messages_received = 0
+        self._stream_seen_at: dict[str, float] = {}
+        self._polled: set[str] = set()
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """Start one ticker and one book stream per symbol."""
         tasks = []
+        started = self._clock()
         for symbol in self._symbols:
+            self._stream_seen_at[symbol] = started  # give the streams a moment before polling
             for kind, receive in (("ticker", self._ticker_once), ("book", self._book_once)):
                 label = f"{kind} {symbol}"
                 tasks.append(
@@ -50,11 +58,44 @@ class MarketData:
                         name=label,
                     )
                 )
+        tasks.append(asyncio.create_task(self._rest_fallback(), name="market data REST"))
         return tasks
+
+    async def _rest_fallback(self) -> None:
+        while True:
+            await asyncio.sleep(REST_POLL_S)
+            now = self._clock()
+            quiet = [
+                s for s in self._symbols if now - self._stream_seen_at.get(s, 0.0) > STREAM_QUIET_S
+            ]
+            for symbol in self._polled - set(quiet):
+                log.info("%s stream is back; REST polling stops", symbol)
+            for symbol in set(quiet) - self._polled:
+                log.warning("%s stream is quiet; polling REST", symbol)
+            self._polled = set(quiet)
+            if quiet and self._breaker.allow():
+                try:
+                    await self._poll(quiet)
+                except Exception as exc:  # noqa: BLE001 - polled again next second
+                    if is_transport_error(exc):
+                        self._breaker.record_failure()
+                    log.warning("REST market data failed: %s", exc)
+                else:
+                    self._breaker.record_success()
+
+    async def _poll(self, symbols: list[str]) -> None:
+        tickers = await self._exchange.fetch_tickers(symbols)
+        for symbol in symbols:
+            quote = _quote_from_ticker(symbol, tickers.get(symbol) or {}, self._clock(), "rest")
+            if quote is not None:
+                self.quotes[symbol] = quote
+            book = await self._exchange.fetch_order_book(symbol, BOOK_DEPTH)
+            await self._store_book(symbol, book)
 
     async def _ticker_once(self, symbol: str) -> None:
         ticker = await self._exchange.watch_ticker(symbol)
         self.messages_received += 1
+        self._stream_seen_at[symbol] = self._clock()
         quote = _quote_from_ticker(symbol, ticker, self._clock())
         if quote is None:
             log.warning("ignored a malformed ticker for %s", symbol)
@@ -64,6 +105,9 @@ class MarketData:
     async def _book_once(self, symbol: str) -> None:
         book = await self._exchange.watch_order_book(symbol)
         self.messages_received += 1
+        await self._store_book(symbol, book)
+
+    async def _store_book(self, symbol: str, book: dict[str, Any]) -> None:
         # ccxt hands back its live, mutating book: copy the top levels out.
         copy = OrderBook(
             symbol,
@@ -75,7 +119,9 @@ class MarketData:
         await self._on_book(copy)
 
 
-def _quote_from_ticker(symbol: str, ticker: dict[str, Any], now: float) -> Quote | None:
+def _quote_from_ticker(
+    symbol: str, ticker: dict[str, Any], now: float, source: str = "ws"
+) -> Quote | None:
     try:
         bid, ask = float(ticker["bid"]), float(ticker["ask"])
         last = float(ticker.get("last") or (bid + ask) / 2)
@@ -85,4 +131,4 @@ def _quote_from_ticker(symbol: str, ticker: dict[str, Any], now: float) -> Quote
         return None
     if not all(math.isfinite(x) for x in (bid, ask, last)):
         return None
-    return Quote(symbol, bid, ask, last, bid_volume, ask_volume, now)
+    return Quote(symbol, bid, ask, last, bid_volume, ask_volume, now, source)

@@ -102,6 +102,8 @@ class Quote:
     ask_volume: float
     received_at: float
     """Engine clock time (seconds) when the engine received this quote."""
+    source: str = "ws"
+    """``ws`` from the stream, ``rest`` from the polling fallback."""
 
     @property
     def mid(self) -> float:
