@@ -64,5 +64,29 @@ def test_unknown_benchmark_is_a_one_line_error_with_exit_2(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.strip().splitlines() == [
-        "tradetui bench: unknown benchmark 'warp_drive'; choose from nonce, risk_eval"
+        "tradetui bench: unknown benchmark 'warp_drive'; "
+        "choose from nonce, risk_eval, sim_ws, sim_rest"
     ]
+
+
+def test_sim_ws_reports_a_positive_message_rate() -> None:
+    """Short run: the figure is named and positive (speed is the benchmark's job, not the test's)."""
+    from tradetui.bench_sim import bench_sim_ws
+
+    figures = bench_sim_ws(seconds=0.5)
+    assert [(f.name, f.unit) for f in figures] == [("sim_ws.rate", "msgs/s")]
+    assert figures[0].value > 0
+
+
+def test_sim_rest_reports_a_positive_request_rate() -> None:
+    from tradetui.bench_sim import bench_sim_rest
+
+    figures = bench_sim_rest(seconds=0.5)
+    assert [(f.name, f.unit) for f in figures] == [("sim_rest.rate", "req/s")]
+    assert figures[0].value > 0
+
+
+def test_sim_benchmarks_are_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    from tradetui.bench import BENCHMARKS
+
+    assert {"sim_ws", "sim_rest"} <= set(BENCHMARKS)

@@ -31,8 +31,10 @@ async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() 
         assert process.stdout is not None
         first_line = await within(process.stdout.readline(), 30)
         endpoints = json.loads(first_line)
-        assert set(endpoints) == {"rest", "ws_public", "ws_private", "api_key", "secret"}
+        assert set(endpoints) == {"rest", "ws_public", "ws_private", "api_key", "secret", "leader"}
         assert endpoints["rest"].startswith("http://127.0.0.1:")
+        leader = endpoints.pop("leader")
+        assert set(leader) == {"api_key", "secret"} and leader["api_key"] != endpoints["api_key"]
         info = SimInfo(**endpoints)
 
         ex = ccxt.pro.kraken(info.ccxt_config())

@@ -76,6 +76,6 @@ async def test_time_and_status(ex: ccxt.pro.kraken) -> None:
 async def test_unknown_pair_on_the_wire(ex: ccxt.pro.kraken) -> None:
     """ccxt checks symbols locally; the server's own error is seen through raw calls."""
     with pytest.raises(BadSymbol):
-        await within(ex.fetch_ticker("DOGE/USD"))
+        await within(ex.fetch_ticker("PEPE/USD"))
     with pytest.raises(ExchangeError, match="EQuery:Unknown asset pair"):
         await within(ex.public_get_ticker({"pair": "NOPE"}))

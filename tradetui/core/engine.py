@@ -133,7 +133,7 @@ class Engine:
             ):
                 self._tasks.append(
                     asyncio.create_task(
-                        supervise(label, receive, self._breakers["account"], self._stream_health),
+                        supervise(label, receive, self._stream_health),
                         name=f"{label} stream",
                     )
                 )

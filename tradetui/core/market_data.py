@@ -54,7 +54,7 @@ class MarketData:
                 label = f"{kind} {symbol}"
                 tasks.append(
                     asyncio.create_task(
-                        supervise(label, functools.partial(receive, symbol), self._breaker),
+                        supervise(label, functools.partial(receive, symbol)),
                         name=label,
                     )
                 )
