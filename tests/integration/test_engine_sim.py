@@ -287,3 +287,19 @@ async def test_live_fills_arrive_over_the_executions_stream_without_rest_polling
         assert engine.snapshot().recent_orders[-1].status is OrderStatus.FILLED
     finally:
         await engine.stop()
+
+
+async def test_live_balances_follow_the_balances_stream_between_rest_reads(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tradetui.core.balances as balances_module
+
+    await engine.set_mode(Mode.LIVE)  # seeds over REST once
+    sol_before = engine.snapshot().balances["SOL"].total
+    monkeypatch.setattr(balances_module, "REST_EVERY_S", 3600.0)
+    monkeypatch.setattr(balances_module, "DIRTY_MIN_GAP_S", 3600.0)  # no REST from here on
+    await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("2"), confidence=0.9))
+    await wait_until(
+        lambda: engine.snapshot().balances["SOL"].total == sol_before + 2, what="WS balances"
+    )
+    assert engine.snapshot().balances["SOL"].free == sol_before + 2

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradetui.config import Settings
+from tradetui.core.balances import LiveBalances
 from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
 from tradetui.core.market_data import MarketData
@@ -74,7 +75,7 @@ class Engine:
         self._market_data: MarketData | None = None
         self._exchange: Any = None
         self._venue: Venue | None = None
-        self._live_balances: dict[str, Balance] = {}
+        self._live_balances: LiveBalances | None = None
         self._strategies: list[Strategy] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._gate_latest: dict[str, GateResult] = {}
@@ -114,6 +115,11 @@ class Engine:
             raise EngineError(str(exc)) from None
         await self._orders.restore()
         if self._orders.exchange is not None:
+            self._live_balances = LiveBalances(
+                self._exchange, self._clock, self._breakers["account"]
+            )
+            if self._mode is Mode.LIVE:
+                await self._live_balances.refresh()
             # Before any strategy runs: the venue's open orders and our unfinished ones agree.
             await self._orders.adopt_venue_orders()
             await self._orders.sync_live()
@@ -126,15 +132,16 @@ class Engine:
         )
         self._tasks = self._market_data.tasks()
         self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))
-        if self._orders.exchange is not None:
-            for label, receive in (
-                ("fills", self._orders.watch_fills_once),
-                ("orders", self._orders.watch_orders_once),
-            ):
+        if self._live_balances is not None:
+            private_streams = (
+                ("fills", self._orders.watch_fills_once, self._stream_health),
+                ("orders", self._orders.watch_orders_once, self._stream_health),
+                ("balances", self._live_balances.watch_once, self._live_balances.stream_health),
+            )
+            for label, receive, on_health in private_streams:
                 self._tasks.append(
                     asyncio.create_task(
-                        supervise(label, receive, self._stream_health),
-                        name=f"{label} stream",
+                        supervise(label, receive, on_health), name=f"{label} stream"
                     )
                 )
         if self.settings.strategy.enabled:
@@ -218,6 +225,7 @@ class Engine:
         """Kill switch: HALT immediately, then cancel every open order."""
         self.halt()
         await self._orders.cancel_all()
+        self._holds_changed(Mode.LIVE)
 
     async def release(self) -> None:
         """Release the kill switch into PAUSED, so nothing trades until the operator resumes."""
@@ -231,7 +239,8 @@ class Engine:
         if mode is Mode.LIVE and self._orders.exchange is None:
             raise EngineError(no_credentials_message(self.settings.venue))
         if mode is Mode.LIVE:
-            await self._refresh_live_balances()  # the risk guard needs venue balances at once
+            assert self._live_balances is not None  # authenticated, checked above
+            await self._live_balances.refresh()  # the risk guard needs venue balances at once
         self._mode = mode
         log.warning("mode changed to %s", mode.value, extra={"event": "mode", "mode": mode.value})
 
@@ -272,6 +281,7 @@ class Engine:
                 book = self._market_data.books.get(intent.symbol) if self._market_data else None
                 order = await self._orders.place(decision, self._mode, book)
                 client_id = order.client_id
+                self._holds_changed(order.mode)
         finally:
             self._store.audit(self._clock(), self._mode, decision, client_id)
         log.info(
@@ -308,7 +318,12 @@ class Engine:
             free_base=float(balances[base_ccy].free) if base_ccy in balances else 0.0,
         )
 
+    def _holds_changed(self, mode: Mode) -> None:
+        if mode is Mode.LIVE and self._live_balances is not None:
+            self._live_balances.mark_dirty()
+
     def _on_fill(self, fill: Fill) -> None:
+        self._holds_changed(fill.mode)
         if self._portfolios[fill.mode].apply(fill):
             log.info(
                 "fill %s %s %s @ %s (%s)",
@@ -353,37 +368,18 @@ class Engine:
             if self._clock() - last_sync >= interval:
                 last_sync = self._clock()
                 await self._orders.sync_live()
-            await self._refresh_live_balances()
+            assert self._live_balances is not None
+            await self._live_balances.poll_if_due()
 
     def _stream_health(self, healthy: bool) -> None:
         self._streams_healthy = healthy
 
-    async def _refresh_live_balances(self) -> None:
-        breaker = self._breakers["account"]
-        if not breaker.allow():
-            return
-        try:
-            raw = await self._exchange.fetch_balance()
-        except Exception as exc:  # noqa: BLE001 - next cycle retries
-            if is_transport_error(exc):
-                breaker.record_failure()
-            log.warning("balance refresh failed: %s", exc)
-            return
-        breaker.record_success()
-        self._live_balances = {
-            currency: Balance(
-                currency,
-                Decimal(str(raw["free"].get(currency) or 0)),
-                Decimal(str(raw["used"].get(currency) or 0)),
-                Decimal(str(total or 0)),
-            )
-            for currency, total in raw["total"].items()
-        }
-
     # ----------------------------------------------------------------- snapshot
 
     def _balances(self) -> dict[str, Balance]:
-        return self._paper.balances() if self._mode is Mode.PAPER else dict(self._live_balances)
+        if self._mode is Mode.PAPER:
+            return self._paper.balances()
+        return dict(self._live_balances.balances) if self._live_balances is not None else {}
 
     def snapshot(self) -> EngineSnapshot:
         """A frozen view of the whole engine (cheap enough for 10 Hz)."""
