@@ -127,7 +127,26 @@ def _risk_cases() -> list[tuple[OrderIntent, RiskContext]]:
     return [(intent, ctx) for intent in intents]
 
 
-BENCHMARKS: dict[str, Benchmark] = {"nonce": bench_nonce, "risk_eval": bench_risk_eval}
+def bench_sim_ws() -> list[Figure]:
+    """WS v2 messages/s one ccxt.pro client receives from the simulator (see bench_sim.py)."""
+    from tradetui.bench_sim import bench_sim_ws as run
+
+    return run()
+
+
+def bench_sim_rest() -> list[Figure]:
+    """Signed private REST requests/s the simulator answers to ccxt clients (see bench_sim.py)."""
+    from tradetui.bench_sim import bench_sim_rest as run
+
+    return run()
+
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "nonce": bench_nonce,
+    "risk_eval": bench_risk_eval,
+    "sim_ws": bench_sim_ws,
+    "sim_rest": bench_sim_rest,
+}
 """Every benchmark by name, in the order `tradetui bench` runs them."""
 
 

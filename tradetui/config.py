@@ -52,6 +52,8 @@ class RiskSettings(BaseModel):
     """Intents with a lower signal confidence are rejected."""
     fat_finger_pct: float = 5.0
     """A limit price further than this from mid (percent) is rejected."""
+    max_orders_per_minute: int = 30
+    """The engine's own order-rate budget, across all symbols and strategies."""
 
 
 class StrategySettings(BaseModel):

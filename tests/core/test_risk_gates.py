@@ -88,6 +88,7 @@ def test_a_sound_small_buy_is_approved_by_every_gate() -> None:
         (buy(), context(position_amount=Decimal("0.04")), "position_size", "POSITION_TOO_LARGE"),
         (buy(), context(free_quote=12.0), "min_balance", "BALANCE_TOO_LOW"),
         (buy(confidence=0.5), context(), "signal_confidence", "LOW_CONFIDENCE"),
+        (buy(), context(orders_last_minute=30), "order_rate", "ORDER_RATE"),
         (buy(confidence=math.nan), context(), "signal_confidence", "LOW_CONFIDENCE"),
     ],
 )
@@ -107,6 +108,12 @@ def test_headroom_is_positive_while_within_limits_for_maximums_and_minimums() ->
     assert gates["min_balance"].headroom == 9_990.0  # 10,000 free, minimum 10
     assert gates["signal_confidence"].headroom is not None
     assert gates["signal_confidence"].headroom > 0
+
+
+def test_reducing_orders_are_exempt_from_the_order_rate_budget() -> None:
+    sell = OrderIntent("BTC/USD", Side.SELL, Decimal("0.01"), confidence=0.9, reduce_only=True)
+    ctx = context(orders_last_minute=500, free_base=0.01, position_amount=Decimal("0.01"))
+    assert guard.evaluate(sell, ctx).verdict is Verdict.APPROVE
 
 
 def test_paused_still_lets_a_reducing_sell_through() -> None:

@@ -64,11 +64,10 @@ async def test_leader_fills_reach_its_own_executions_feed(
     leader = manual_server.exchange.leader_account
     watcher = asyncio.ensure_future(leader_ex.watch_my_trades())
 
-    async def subscribed() -> None:
-        while not any(s.account is leader for s in manual_server.ws_api.sessions):
-            await asyncio.sleep(0.01)
-
-    await within(subscribed())
+    for _ in range(500):  # poll (bounded) until the executions subscription is in place
+        if any(s.account is leader for s in manual_server.ws_api.sessions):
+            break
+        await asyncio.sleep(0.01)
     order = await within(leader_ex.create_order("ETH/USD", "market", "sell", 0.05))
     trades = await within(watcher)
     assert trades[-1]["order"] == order["id"] and trades[-1]["side"] == "sell"

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -76,6 +77,8 @@ class Engine:
         self._exchange: Any = None
         self._venue: Venue | None = None
         self._live_balances: LiveBalances | None = None
+        self._sent_at: deque[float] = deque()
+        """When each order of the last minute was sent (for the order-rate gate)."""
         self._strategies: list[Strategy] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._gate_latest: dict[str, GateResult] = {}
@@ -279,6 +282,7 @@ class Engine:
         try:
             if decision.approved:
                 book = self._market_data.books.get(intent.symbol) if self._market_data else None
+                self._sent_at.append(self._clock())
                 order = await self._orders.place(decision, self._mode, book)
                 client_id = order.client_id
                 self._holds_changed(order.mode)
@@ -297,6 +301,9 @@ class Engine:
         return decision
 
     def _risk_context(self, intent: OrderIntent) -> RiskContext:
+        now = self._clock()
+        while self._sent_at and now - self._sent_at[0] > 60.0:
+            self._sent_at.popleft()
         market = self._markets.get(intent.symbol)
         quotes = self._market_data.quotes if self._market_data else {}
         balances = self._balances()
@@ -304,7 +311,7 @@ class Engine:
         quote_ccy = market.quote if market else "USD"
         base_ccy = market.base if market else ""
         return RiskContext(
-            now=self._clock(),
+            now=now,
             state=self._state,
             breaker_open=self._breakers["orders"].is_open,
             market=market,
@@ -316,6 +323,7 @@ class Engine:
             ),
             free_quote=float(balances[quote_ccy].free) if quote_ccy in balances else 0.0,
             free_base=float(balances[base_ccy].free) if base_ccy in balances else 0.0,
+            orders_last_minute=len(self._sent_at),
         )
 
     def _holds_changed(self, mode: Mode) -> None:

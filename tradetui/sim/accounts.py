@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import random
 import secrets
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,6 +19,13 @@ DEFAULT_BALANCES: dict[str, Decimal] = {
     "XETH": Decimal("10"),
     "SOL": Decimal("100"),
 }
+LEADER_BALANCES: dict[str, Decimal] = {
+    "ZUSD": Decimal("250000"),
+    "XXBT": Decimal("3"),
+    "XETH": Decimal("30"),
+    "SOL": Decimal("500"),
+}
+"""The leader account trades bigger than the main one, so copies scale down."""
 TOKEN_TTL_S = 900
 """The `expires` GetWebSocketsToken reports."""
 RECENT_NONCES = 1024
@@ -109,10 +118,13 @@ def make_credentials(seed: int, name: str) -> tuple[str, str]:
 class AccountRegistry:
     """All accounts, looked up by API key, plus the WS tokens issued to them."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, clock: Callable[[], float] = time.time) -> None:
         self._seed = seed
+        self._clock = clock
         self.by_key: dict[str, Account] = {}
-        self._tokens: dict[str, Account] = {}
+        self._tokens: dict[str, tuple[Account, float]] = {}
+        self.token_ttl_s = 0.0
+        """Seconds a WS token works after it is issued (a fault); 0 means it never expires."""
 
     def create(self, name: str, balances: dict[str, Decimal] | None = None) -> Account:
         api_key, secret = make_credentials(self._seed, name)
@@ -122,15 +134,22 @@ class AccountRegistry:
 
     def issue_token(self, account: Account) -> str:
         token = base64.b64encode(secrets.token_bytes(32)).decode()
-        self._tokens[token] = account
+        self._tokens[token] = (account, self._clock())
         return token
 
     def account_for_token(self, token: object) -> Account | None:
-        """The account a token was issued to.
+        """The account a token was issued to, or None when unknown or expired.
 
-        Tokens never expire here: ccxt fetches a new one every `expires` seconds
-        anyway, and real Kraken keeps a used token valid while its socket lives.
+        Tokens expire only when `token_ttl_s` is set: ccxt fetches a new one every
+        `expires` seconds anyway, and real Kraken keeps a used token valid while its
+        socket lives.
         """
         if not isinstance(token, str):
             return None
-        return self._tokens.get(token)
+        issued = self._tokens.get(token)
+        if issued is None:
+            return None
+        account, issued_at = issued
+        if self.token_ttl_s > 0 and self._clock() - issued_at >= self.token_ttl_s:
+            return None
+        return account

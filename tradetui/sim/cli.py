@@ -10,7 +10,11 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 
+from tradetui.sim.faults import FaultsError, parse_faults
+from tradetui.sim.persist import SimStateError
+from tradetui.sim.scenario import FlashCrash
 from tradetui.sim.server import SimServer
 
 
@@ -24,12 +28,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tick-interval", type=float, default=0.25, help="seconds between market ticks"
     )
+    parser.add_argument(
+        "--faults",
+        default="",
+        metavar="SPEC",
+        help="faults to inject, e.g. latency=50,error_rate=0.1,rate_limit=20,ws_disconnect=30,"
+        "lose_acks=1,cancel_only=XXBTZUSD (change them later with POST /admin/faults)",
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="JSON file that keeps accounts, orders and trades across restarts",
+    )
+    parser.add_argument(
+        "--flash-crash",
+        action="store_true",
+        help="run the scripted flash crash (every pair falls ~9%% about 30 s in, then recovers)",
+    )
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
     server = SimServer(
-        host=args.host, port=args.port, seed=args.seed, tick_interval=args.tick_interval
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        tick_interval=args.tick_interval,
+        faults=parse_faults(args.faults),
+        state_file=args.state_file,
+        flash_crash=FlashCrash() if args.flash_crash else None,
     )
     info = await server.start()
     stop = asyncio.Event()
@@ -37,7 +65,12 @@ async def serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    sys.stdout.write(json.dumps(dataclasses.asdict(info)) + "\n")
+    endpoints = dataclasses.asdict(info)
+    endpoints["leader"] = {
+        "api_key": endpoints.pop("leader_api_key"),
+        "secret": endpoints.pop("leader_secret"),
+    }
+    sys.stdout.write(json.dumps(endpoints) + "\n")
     sys.stdout.flush()
     try:
         await stop.wait()
@@ -52,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(args))
+    except (FaultsError, SimStateError) as exc:
+        print(f"tradetui sim: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(
             f"tradetui sim: cannot listen on {args.host}:{args.port} ({exc.strerror}); "

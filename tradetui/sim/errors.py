@@ -14,6 +14,10 @@ UNKNOWN_PAIR = "EQuery:Unknown asset pair"
 UNKNOWN_ASSET = "EQuery:Unknown asset"
 UNKNOWN_METHOD = "EGeneral:Unknown method"
 INVALID_SESSION = "ESession:Invalid session"
+DUPLICATE_ORDER = "EOrder:Duplicate order"
+RATE_LIMIT = "EAPI:Rate limit exceeded"
+SERVICE_UNAVAILABLE = "EService:Unavailable"
+CANCEL_ONLY = "EService:Market in cancel_only mode"
 
 _WS_SUFFIXES = {
     INSUFFICIENT_FUNDS: " (insufficient user funds)",

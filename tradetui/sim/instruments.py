@@ -70,6 +70,10 @@ DEFAULT_ASSETS: tuple[AssetSpec, ...] = (
     AssetSpec("XXBT", "XBT", "BTC", 10, 5),
     AssetSpec("XETH", "ETH", "ETH", 10, 5),
     AssetSpec("SOL", "SOL", "SOL", 10, 5),
+    AssetSpec("XXRP", "XRP", "XRP", 8, 5),
+    AssetSpec("ADA", "ADA", "ADA", 8, 6),
+    AssetSpec("XXDG", "XDG", "DOGE", 8, 2),
+    AssetSpec("DOT", "DOT", "DOT", 10, 8),
 )
 
 DEFAULT_PAIRS: tuple[PairSpec, ...] = (
@@ -91,7 +95,42 @@ DEFAULT_PAIRS: tuple[PairSpec, ...] = (
         ordermin=Decimal("0.02"), costmin=Decimal("0.5"),
         base_price=150.0, sigma_bps=2.0, daily_volume=300000.0, touch_qty=300.0,
     ),
+    PairSpec(
+        "XXRPZUSD", "XRPUSD", "XRP/USD", "XRP/USD", "XXRP", "ZUSD",
+        pair_decimals=5, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("2"), costmin=Decimal("0.5"),
+        base_price=0.6, sigma_bps=2.2, daily_volume=60_000_000.0, touch_qty=40_000.0,
+    ),
+    PairSpec(
+        "ADAUSD", "ADAUSD", "ADA/USD", "ADA/USD", "ADA", "ZUSD",
+        pair_decimals=6, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("5"), costmin=Decimal("0.5"),
+        base_price=0.45, sigma_bps=2.5, daily_volume=40_000_000.0, touch_qty=50_000.0,
+    ),
+    PairSpec(
+        "XDGUSD", "XDGUSD", "XDG/USD", "DOGE/USD", "XXDG", "ZUSD",
+        pair_decimals=7, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("15"), costmin=Decimal("0.5"),
+        base_price=0.15, sigma_bps=3.0, daily_volume=200_000_000.0, touch_qty=150_000.0,
+    ),
+    PairSpec(
+        "DOTUSD", "DOTUSD", "DOT/USD", "DOT/USD", "DOT", "ZUSD",
+        pair_decimals=4, lot_decimals=8, cost_decimals=5,
+        ordermin=Decimal("0.5"), costmin=Decimal("0.5"),
+        base_price=6.5, sigma_bps=2.4, daily_volume=900_000.0, touch_qty=1_500.0,
+    ),
 )  # fmt: skip
+
+DELISTED_PAIR_ID = "DOTUSD"
+"""The pair the default schedule puts in cancel_only mode and then removes."""
+NEW_LISTING_ASSET = AssetSpec("LINK", "LINK", "LINK", 10, 5)
+NEW_LISTING = PairSpec(
+    "LINKUSD", "LINKUSD", "LINK/USD", "LINK/USD", "LINK", "ZUSD",
+    pair_decimals=5, lot_decimals=8, cost_decimals=5,
+    ordermin=Decimal("0.2"), costmin=Decimal("0.5"),
+    base_price=14.0, sigma_bps=2.6, daily_volume=500_000.0, touch_qty=800.0,
+)  # fmt: skip
+"""The pair the default schedule lists a few minutes after start (absent from AssetPairs until then)."""
 
 
 class Instruments:
@@ -102,17 +141,41 @@ class Instruments:
         assets: tuple[AssetSpec, ...] = DEFAULT_ASSETS,
         pairs: tuple[PairSpec, ...] = DEFAULT_PAIRS,
     ) -> None:
-        self.assets: dict[str, AssetSpec] = {asset.asset_id: asset for asset in assets}
-        self.pairs: dict[str, PairSpec] = {pair.pair_id: pair for pair in pairs}
+        self.assets: dict[str, AssetSpec] = {}
+        self.pairs: dict[str, PairSpec] = {}
+        self.status: dict[str, str] = {}
+        """AssetPairs `status` per pair id: `online`, or `cancel_only` before a delisting."""
         self._pairs_by_name: dict[str, PairSpec] = {}
-        for pair in pairs:
-            for name in (pair.pair_id, pair.altname, pair.wsname):
-                self._pairs_by_name[name] = pair
-        self._pairs_by_symbol = {pair.symbol: pair for pair in pairs}
+        self._pairs_by_symbol: dict[str, PairSpec] = {}
         self._assets_by_name: dict[str, AssetSpec] = {}
         for asset in assets:
-            for name in (asset.asset_id, asset.altname):
-                self._assets_by_name[name] = asset
+            self.add_asset(asset)
+        for pair in pairs:
+            self.add_pair(pair)
+
+    def add_asset(self, asset: AssetSpec) -> None:
+        self.assets[asset.asset_id] = asset
+        for name in (asset.asset_id, asset.altname):
+            self._assets_by_name[name] = asset
+
+    def add_pair(self, pair: PairSpec) -> None:
+        """List a pair (its assets must be known already)."""
+        self.pairs[pair.pair_id] = pair
+        self.status[pair.pair_id] = "online"
+        for name in (pair.pair_id, pair.altname, pair.wsname):
+            self._pairs_by_name[name] = pair
+        self._pairs_by_symbol[pair.symbol] = pair
+
+    def remove_pair(self, pair_id: str) -> None:
+        """Delist a pair: no endpoint finds it afterwards (its asset stays, balances may hold it)."""
+        pair = self.pairs.pop(pair_id)
+        self.status.pop(pair_id, None)
+        for name in (pair.pair_id, pair.altname, pair.wsname):
+            self._pairs_by_name.pop(name, None)
+        self._pairs_by_symbol.pop(pair.symbol, None)
+
+    def is_trading(self, pair_id: str) -> bool:
+        return self.status.get(pair_id) == "online"
 
     def pair(self, name: str) -> PairSpec | None:
         """Return the pair for a REST id, altname or wsname."""

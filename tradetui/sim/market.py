@@ -1,4 +1,4 @@
-"""Runs the seeded synthetic market: a mean-reverting random-walk mid and a laddered book."""
+"""Runs the seeded synthetic market: a regime-switching mid with jumps and a laddered book."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from tradetui.sim.fmt import scaled
 from tradetui.sim.instruments import Instruments, PairSpec
+from tradetui.sim.scenario import FlashCrash, Regimes
+from tradetui.sim.tape import Tape
 
 LEVEL_STEP_BPS = 1.0
 """Distance between adjacent book levels, in basis points of the starting price."""
@@ -16,6 +18,7 @@ MEAN_REVERSION = 2e-4
 """Fraction of the log distance to the starting price recovered per tick."""
 PERTURBED_LEVELS = 3
 """Levels per side whose quantity is redrawn on each tick."""
+FIRST_TRADE_ID = 1_000_000
 
 Level = tuple[int, int]
 """A book level as (price in ticks of 10^-pair_decimals, quantity in lots of 10^-lot_decimals)."""
@@ -42,17 +45,28 @@ class TickerView:
 class PairMarket:
     """The synthetic book and statistics of one pair; prices are integer ticks, sizes lots."""
 
-    def __init__(self, spec: PairSpec, seed: int, levels: int, spread_bps: float) -> None:
+    def __init__(
+        self,
+        spec: PairSpec,
+        seed: int,
+        levels: int,
+        spread_bps: float,
+        crash: FlashCrash | None = None,
+    ) -> None:
         self.spec = spec
         self.levels = levels
         self.drift_bps = 0.0
         """Added to the mid's log move on every tick; a scenario hook for tests and demos."""
         self._rng = random.Random(f"{seed}:{spec.pair_id}")
+        self.regimes = Regimes(random.Random(f"{seed}:{spec.pair_id}:regimes"))
+        self.crash = crash
+        self.ticks = 0
         self._price_scale = 10**spec.pair_decimals
         self._lot_scale = 10**spec.lot_decimals
         self.step_ticks = max(1, round(spec.base_price * LEVEL_STEP_BPS / 1e4 * self._price_scale))
         self._half_spread = spread_bps / 2 / 1e4
         self._touch_lots = spec.touch_qty * self._lot_scale
+        self._depth_scale = 1.0
         self._decay = 0.05 ** (1 / levels)
         self._log_base = math.log(spec.base_price)
         self._log_mid = self._log_base
@@ -61,7 +75,10 @@ class PairMarket:
         self.bid_top = 0
         self.ask_top = 0
         self._levels_cache: dict[bool, list[Level]] = {}
-        self._holes = False
+        self._bid_holes: list[int] = []
+        self._ask_holes: list[int] = []
+        """Prices a taker emptied since the last refresh; they refill on the next tick."""
+        self.tape = Tape(FIRST_TRADE_ID)
         self._init_stats()
         self._refresh_book(perturb=False)
 
@@ -79,74 +96,126 @@ class PairMarket:
 
     @property
     def mid(self) -> float:
-        return math.exp(self._log_mid)
+        offset = self.crash.log_offset(self.ticks) if self.crash is not None else 0.0
+        return math.exp(self._log_mid + offset)
 
-    def step(self) -> None:
-        """Advance one tick: move the mid, reshape the book, print a synthetic trade."""
-        sigma = self.spec.sigma_bps / 1e4
+    def step(self, now: float = 0.0) -> None:
+        """Advance one tick: move the mid, reshape the book, print background trades."""
+        self.ticks += 1
+        vol = self.regimes.step()
+        sigma = self.spec.sigma_bps / 1e4 * vol
         pull = MEAN_REVERSION * (self._log_mid - self._log_base)
-        self._log_mid += sigma * self._rng.gauss(0, 1) + self.drift_bps / 1e4 - pull
-        self._refresh_book(perturb=True)
-        if self._rng.random() < 0.7:
-            side_is_buy = self._rng.random() < 0.5
-            best = self.best_ask() if side_is_buy else self.best_bid()
-            if best is not None:
-                lots = max(1, round(self._touch_lots * self._rng.uniform(0.001, 0.05)))
-                self.record_trade(best[0], lots)
+        move = sigma * self._rng.gauss(0, 1) + self.regimes.jump(self.spec.sigma_bps / 1e4)
+        self._log_mid += move + self.drift_bps / 1e4 - pull
+        spread_scale, self._depth_scale = vol, 1.0
+        if self.crash is not None and self.crash.active(self.ticks):
+            spread_scale, self._depth_scale = self.crash.spread_scale, self.crash.depth_scale
+        self._refresh_book(perturb=True, spread_scale=max(1.0, spread_scale))
+        self._background_flow(buy_bias=0.6 if move > 0 else 0.4, now=now)
 
-    def _refresh_book(self, perturb: bool) -> None:
+    def _background_flow(self, buy_bias: float, now: float) -> None:
+        """Other traders' market orders: a few small takers per tick that eat the touch."""
+        draw = self._rng.random()
+        count = 0 if draw < 0.3 else 1 if draw < 0.9 else self._rng.randint(2, 4)
+        for _ in range(count):
+            taker_buys = self._rng.random() < buy_bias
+            best = self.best_ask() if taker_buys else self.best_bid()
+            if best is None:
+                return
+            lots = min(best[1], max(1, round(self._touch_lots * self._rng.uniform(0.001, 0.05))))
+            self.consume(taker_buys, [(best[0], lots)])
+            self.record_trade(best[0], lots, "buy" if taker_buys else "sell", "market", now)
+
+    def _refresh_book(self, perturb: bool, spread_scale: float = 1.0) -> None:
         step_price = self.step_ticks / self._price_scale
-        mid = self.mid
-        bid_top = math.floor(mid * (1 - self._half_spread) / step_price)
-        ask_top = max(math.ceil(mid * (1 + self._half_spread) / step_price), bid_top + 1)
+        mid, half = self.mid, self._half_spread * spread_scale
+        bid_top = math.floor(mid * (1 - half) / step_price)
+        ask_top = max(math.ceil(mid * (1 + half) / step_price), bid_top + 1)
         bid_top, ask_top = bid_top * self.step_ticks, ask_top * self.step_ticks
-        # The window only needs rebuilding when it moved or a taker left holes in it.
-        rebuild_bids = self._holes or bid_top != self.bid_top or not self.bids
-        rebuild_asks = self._holes or ask_top != self.ask_top or not self.asks
-        self.bid_top, self.ask_top, self._holes = bid_top, ask_top, False
-        self._fill_side(self.bids, bid_top, -self.step_ticks, rebuild_bids, perturb)
-        self._fill_side(self.asks, ask_top, self.step_ticks, rebuild_asks, perturb)
+        self._fill_side(
+            self.bids, self.bid_top, bid_top, -self.step_ticks, self._bid_holes, perturb
+        )
+        self._fill_side(self.asks, self.ask_top, ask_top, self.step_ticks, self._ask_holes, perturb)
+        self.bid_top, self.ask_top = bid_top, ask_top
+        self._bid_holes.clear()
+        self._ask_holes.clear()
         self._levels_cache.clear()
 
     def _fill_side(
-        self, side: dict[int, int], top: int, step: int, rebuild: bool, perturb: bool
+        self,
+        side: dict[int, int],
+        old_top: int,
+        top: int,
+        step: int,
+        holes: list[int],
+        perturb: bool,
     ) -> None:
-        if rebuild:
-            end = top + step * self.levels
-            low, high = (top, end - step) if step > 0 else (end - step, top)
-            for price in [p for p in side if p < low or p > high]:
-                del side[price]
-            for distance in range(self.levels):
-                price = top + step * distance
-                if price not in side:
-                    side[price] = self._draw_qty(distance)
+        """Slide one side's window from `old_top` to `top`, touching only the levels that moved.
+
+        Levels leaving the window are dropped, levels entering it are drawn, and holes a
+        taker left are refilled; a full rebuild happens only when the window jumped away.
+        """
+        levels = self.levels
+        shift = (top - old_top) // step  # in levels, positive = away from the spread
+        if not side or abs(shift) >= levels:
+            side.clear()
+            for distance in range(levels):
+                side[top + step * distance] = self._draw_qty(distance)
+        else:
+            old_end = old_top + step * levels
+            if shift > 0:  # the touch moved away from the mid: the best levels go
+                for price in range(old_top, top, step):
+                    side.pop(price, None)
+                for price in range(old_end, top + step * levels, step):
+                    side[price] = self._draw_qty((price - top) // step)
+            elif shift < 0:  # the touch moved towards the mid: new best levels appear
+                for price in range(top + step * levels, old_end, step):
+                    side.pop(price, None)
+                for price in range(top, old_top, step):
+                    side[price] = self._draw_qty((price - top) // step)
+            end = top + step * levels
+            for price in holes:
+                # Only holes still inside the (moved) window come back.
+                if price not in side and (top <= price < end if step > 0 else end < price <= top):
+                    side[price] = self._draw_qty((price - top) // step)
         if perturb:
             for _ in range(PERTURBED_LEVELS):
-                distance = self._rng.randrange(self.levels)
+                distance = self._rng.randrange(levels)
                 side[top + step * distance] = self._draw_qty(distance)
 
     def _draw_qty(self, distance: int) -> int:
-        scale: float = self._touch_lots * self._decay**distance * self._rng.uniform(0.4, 1.6)
-        return max(1, round(scale))
+        scale: float = self._touch_lots * self._depth_scale * self._decay**distance
+        return max(1, round(scale * self._rng.uniform(0.4, 1.6)))
 
     def levels_of(self, is_bid: bool) -> list[Level]:
-        """Every level of one side, best first; computed once per book change."""
+        """Every level of one side, best first; computed once per book change.
+
+        Each side only ever holds prices inside its window, so sorting the dict is
+        the whole job (and is done in C).
+        """
         cached = self._levels_cache.get(is_bid)
         if cached is None:
-            side, top = (self.bids, self.bid_top) if is_bid else (self.asks, self.ask_top)
-            step = -self.step_ticks if is_bid else self.step_ticks
-            get = side.get
-            cached = [
-                (price, lots)
-                for price in range(top, top + step * self.levels, step)
-                if (lots := get(price))
-            ]
+            side = self.bids if is_bid else self.asks
+            cached = sorted(side.items(), reverse=is_bid)
             self._levels_cache[is_bid] = cached
         return cached
 
     def top(self, is_bid: bool, depth: int) -> list[Level]:
-        """Best `depth` levels of one side, best first."""
-        return self.levels_of(is_bid)[:depth]
+        """Best `depth` levels of one side, best first: a walk down the price grid."""
+        if depth >= self.levels:
+            return self.levels_of(is_bid)
+        side, price = (self.bids, self.bid_top) if is_bid else (self.asks, self.ask_top)
+        step = -self.step_ticks if is_bid else self.step_ticks
+        found: list[Level] = []
+        get = side.get
+        for _ in range(self.levels):
+            lots = get(price)
+            if lots:
+                found.append((price, lots))
+                if len(found) == depth:
+                    break
+            price += step
+        return found
 
     def best_bid(self) -> Level | None:
         levels = self.top(True, 1)
@@ -193,18 +262,25 @@ class PairMarket:
 
     def consume(self, taker_buys: bool, plan: list[Level]) -> None:
         """Remove liquidity a taker took; emptied levels come back on a later tick."""
-        side = self.asks if taker_buys else self.bids
+        side, holes = (self.asks, self._ask_holes) if taker_buys else (self.bids, self._bid_holes)
         self._levels_cache.clear()
-        self._holes = True
         for price, lots in plan:
             left = side.get(price, 0) - lots
             if left > 0:
                 side[price] = left
             else:
                 side.pop(price, None)
+                holes.append(price)
 
-    def record_trade(self, price_ticks: int, lots: int) -> None:
-        """Fold a trade into the ticker statistics."""
+    def record_trade(
+        self,
+        price_ticks: int,
+        lots: int,
+        side: str = "buy",
+        ord_type: str = "market",
+        now: float = 0.0,
+    ) -> None:
+        """Print a trade on the tape and fold it into the ticker statistics."""
         qty = lots / self._lot_scale
         self.last_ticks, self.last_lots = price_ticks, lots
         self.volume += qty
@@ -212,6 +288,7 @@ class PairMarket:
         self.trades += 1
         self.high_ticks = max(self.high_ticks, price_ticks)
         self.low_ticks = min(self.low_ticks, price_ticks)
+        self.tape.record(price_ticks, lots, side, ord_type, now)
 
     def price(self, ticks: int) -> Decimal:
         return scaled(ticks, self.spec.pair_decimals)
@@ -242,13 +319,26 @@ class MarketSim:
     """All synthetic pair markets, stepped together."""
 
     def __init__(
-        self, instruments: Instruments, seed: int, levels: int = 100, spread_bps: float = 2.0
+        self,
+        instruments: Instruments,
+        seed: int,
+        levels: int = 100,
+        spread_bps: float = 2.0,
+        crash: FlashCrash | None = None,
     ) -> None:
-        self.pairs: dict[str, PairMarket] = {
-            pair_id: PairMarket(spec, seed, levels, spread_bps)
-            for pair_id, spec in instruments.pairs.items()
-        }
+        self._seed, self._levels, self._spread_bps = seed, levels, spread_bps
+        self.crash = crash
+        """The scripted flash crash every pair goes through; None (the default) for none."""
+        self.pairs: dict[str, PairMarket] = {}
+        for spec in instruments.pairs.values():
+            self.add(spec)
 
-    def step(self) -> None:
+    def add(self, spec: PairSpec) -> PairMarket:
+        """Start a market for a (newly listed) pair; its path depends only on seed and pair id."""
+        pm = PairMarket(spec, self._seed, self._levels, self._spread_bps, self.crash)
+        self.pairs[spec.pair_id] = pm
+        return pm
+
+    def step(self, now: float = 0.0) -> None:
         for pair_market in self.pairs.values():
-            pair_market.step()
+            pair_market.step(now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_UP
 
 from tradetui.sim import errors
@@ -43,6 +43,8 @@ class MatchingEngine:
             pair_id: ([], []) for pair_id in market.pairs
         }
         self._owners: dict[str, Account] = {}
+        self.cancel_only: frozenset[str] = frozenset()
+        """Pair ids where new orders are refused (a fault); cancels still work."""
 
     def _decimals(self, asset: str) -> int:
         return self._instruments.assets[asset].decimals
@@ -51,6 +53,15 @@ class MatchingEngine:
 
     def place(self, account: Account, req: OrderRequest) -> Order:
         """Check, accept and execute an order; raises KrakenError when Kraken would refuse it."""
+        if req.pair.pair_id in self.cancel_only or not self._instruments.is_trading(
+            req.pair.pair_id
+        ):
+            raise KrakenError(errors.CANCEL_ONLY)
+        if req.cl_ord_id is not None and any(
+            order.cl_ord_id == req.cl_ord_id for order in account.open_orders.values()
+        ):
+            # Kraken keeps cl_ord_id unique among a client's open orders.
+            raise KrakenError(errors.DUPLICATE_ORDER)
         pm = self._market.pairs[req.pair.pair_id]
         plan = self._plan(pm, req)
         self._check(account, req, pm, plan)
@@ -159,6 +170,26 @@ class MatchingEngine:
         self._owners[order.txid] = account
         self._emit_balances(account, [account.change(asset)])
 
+    def add_pair(self, pair_id: str) -> None:
+        """Make room for a newly listed pair's resting orders."""
+        self._resting.setdefault(pair_id, ([], []))
+
+    def cancel_pair(self, pair_id: str, accounts: Iterable[Account]) -> None:
+        """Cancel every open order on a pair that is being delisted."""
+        for account in accounts:
+            for order in list(account.open_orders.values()):
+                if order.pair.pair_id == pair_id:
+                    self._close(account, order, "canceled", "Market delisted")
+
+    def adopt(self, account: Account, order: Order) -> None:
+        """Rest an open order restored from saved state; its holds are already in the account."""
+        buys, sells = self._resting[order.pair.pair_id]
+        if order.side == "buy":
+            insort(buys, order, key=_buy_priority)
+        else:
+            insort(sells, order, key=_sell_priority)
+        self._owners[order.txid] = account
+
     # -- fills ---------------------------------------------------------------------------
 
     def _fill(
@@ -208,7 +239,8 @@ class MatchingEngine:
             account.apply(spec.quote, cost - fee)
             base_amount, quote_amount = -qty, cost
         account.fills.append(fill)
-        pm.record_trade(ticks, lots)
+        taker_side = order.side if not maker else "sell" if order.side == "buy" else "buy"
+        pm.record_trade(ticks, lots, taker_side, order.ordertype if not maker else "limit", now)
         if order.remaining == 0:
             order.status, order.closetm = "closed", now
             self._retire(account, order)

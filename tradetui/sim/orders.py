@@ -127,11 +127,12 @@ class IdGen:
     """Makes Kraken-looking ids (`OABCDE-FGHIJ-KLMNOP`) from a seeded generator."""
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"{seed}:ids")
-        self._trade_seq = 10_000_000
+        self.rng = random.Random(f"{seed}:ids")
+        """Public so that saved state can carry on the same id sequence (persist.py)."""
+        self.trade_seq = 10_000_000
 
     def _chunk(self, length: int) -> str:
-        return "".join(self._rng.choices(_ID_ALPHABET, k=length))
+        return "".join(self.rng.choices(_ID_ALPHABET, k=length))
 
     def _txid(self, prefix: str) -> str:
         return f"{prefix}{self._chunk(5)}-{self._chunk(5)}-{self._chunk(6)}"
@@ -143,5 +144,5 @@ class IdGen:
         return self._txid("T")
 
     def trade_id(self) -> int:
-        self._trade_seq += 1
-        return self._trade_seq
+        self.trade_seq += 1
+        return self.trade_seq

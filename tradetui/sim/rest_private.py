@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from tradetui.sim import errors
 from tradetui.sim.accounts import TOKEN_TTL_S, Account
+from tradetui.sim.deadman import MAX_TIMEOUT_S
 from tradetui.sim.errors import KrakenError
 from tradetui.sim.exchange import SimExchange
-from tradetui.sim.fmt import fixed
+from tradetui.sim.fmt import fixed, iso
 from tradetui.sim.order_params import build_request
 from tradetui.sim.orders import Fill, Order
 from tradetui.sim.rest_render import descr_order, order_info, trade_info
@@ -106,6 +108,22 @@ def cancel_all(ex: SimExchange, account: Account, params: Params) -> dict[str, A
     return {"count": ex.engine.cancel_all(account)}
 
 
+def cancel_all_orders_after(ex: SimExchange, account: Account, params: Params) -> dict[str, Any]:
+    """The dead man's switch: every open order is cancelled unless the call is repeated in time."""
+    try:
+        timeout = int(params.get("timeout", ""))
+    except ValueError as exc:
+        raise errors.invalid_argument("timeout") from exc
+    if not 0 <= timeout <= MAX_TIMEOUT_S:
+        raise errors.invalid_argument("timeout")
+    now = ex.clock()
+    trigger = ex.deadman.arm(account, timeout, now)
+    return {
+        "currentTime": iso(now)[:19] + "Z",
+        "triggerTime": iso(trigger)[:19] + "Z" if trigger else "0",
+    }
+
+
 def open_orders(ex: SimExchange, account: Account, params: Params) -> dict[str, Any]:
     with_trades = _flag(params, "trades")
     return {
@@ -171,7 +189,8 @@ def query_trades(ex: SimExchange, account: Account, params: Params) -> dict[str,
 
 
 def websockets_token(ex: SimExchange, account: Account, params: Params) -> dict[str, Any]:
-    return {"token": ex.accounts.issue_token(account), "expires": TOKEN_TTL_S}
+    expires = math.ceil(ex.accounts.token_ttl_s) or TOKEN_TTL_S
+    return {"token": ex.accounts.issue_token(account), "expires": expires}
 
 
 PRIVATE_METHODS: dict[str, PrivateHandler] = {
@@ -180,6 +199,7 @@ PRIVATE_METHODS: dict[str, PrivateHandler] = {
     "AddOrder": add_order,
     "CancelOrder": cancel_order,
     "CancelAll": cancel_all,
+    "CancelAllOrdersAfter": cancel_all_orders_after,
     "OpenOrders": open_orders,
     "ClosedOrders": closed_orders,
     "QueryOrders": query_orders,

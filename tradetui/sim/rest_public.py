@@ -10,6 +10,7 @@ from tradetui.sim.errors import KrakenError
 from tradetui.sim.exchange import SimExchange
 from tradetui.sim.fmt import fixed, iso, rfc1123, scaled
 from tradetui.sim.instruments import MAKER_FEE_PCT, TAKER_FEE_PCT, PairSpec
+from tradetui.sim.tape import INTERVALS_MIN
 
 Params = dict[str, str]
 PublicHandler = Callable[[SimExchange, Params], Any]
@@ -76,7 +77,7 @@ def asset_pairs(ex: SimExchange, params: Params) -> dict[str, Any]:
             "ordermin": str(pair.ordermin),
             "costmin": str(pair.costmin),
             "tick_size": str(pair.tick_size),
-            "status": "online",
+            "status": ex.instruments.status.get(pair.pair_id, "online"),
         }
         for pair in _pairs(ex, params)
     }
@@ -123,6 +124,69 @@ def depth(ex: SimExchange, params: Params) -> dict[str, Any]:
     return {pair.pair_id: {"asks": side(False), "bids": side(True)}}
 
 
+def _number(params: Params, name: str, default: float) -> float:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise errors.invalid_argument(name) from exc
+
+
+def ohlc(ex: SimExchange, params: Params) -> dict[str, Any]:
+    pair = _pairs(ex, params, required=True)[0]
+    interval = int(_number(params, "interval", 1))
+    if interval not in INTERVALS_MIN:
+        raise errors.invalid_argument("interval")
+    since = _number(params, "since", 0)
+    pm = ex.market.pairs[pair.pair_id]
+    pd, ld = pair.pair_decimals, pair.lot_decimals
+    bars = pm.tape.bars(interval)
+    rows = [
+        [
+            bar.begin,
+            fixed(scaled(bar.open, pd), pd),
+            fixed(scaled(bar.high, pd), pd),
+            fixed(scaled(bar.low, pd), pd),
+            fixed(scaled(bar.close, pd), pd),
+            fixed(scaled(bar.cost // bar.volume_lots if bar.volume_lots else bar.close, pd), pd),
+            fixed(scaled(bar.volume_lots, ld), ld),
+            bar.count,
+        ]
+        for bar in bars
+        if bar.begin > since
+    ]
+    # `last` is the newest committed (closed) bar, so `since=last` returns the live one again.
+    last = bars[-2].begin if len(bars) > 1 else (bars[-1].begin if bars else 0)
+    return {pair.pair_id: rows, "last": last}
+
+
+def trades(ex: SimExchange, params: Params) -> dict[str, Any]:
+    pair = _pairs(ex, params, required=True)[0]
+    since = _number(params, "since", 0)
+    if since > 1e12:  # Kraken's `last` cursor is in nanoseconds; ccxt sends seconds
+        since /= 1e9
+    count = max(1, min(int(_number(params, "count", 1000)), 1000))
+    pm = ex.market.pairs[pair.pair_id]
+    pd, ld = pair.pair_decimals, pair.lot_decimals
+    tape = [trade for trade in pm.tape.trades if trade.time > since][:count]
+    rows = [
+        [
+            fixed(scaled(trade.price_ticks, pd), pd),
+            fixed(scaled(trade.lots, ld), ld),
+            round(trade.time, 4),
+            "b" if trade.side == "buy" else "s",
+            "m" if trade.ord_type == "market" else "l",
+            "",
+            trade.trade_id,
+        ]
+        for trade in tape
+    ]
+    last_time = tape[-1].time if tape else since
+    return {pair.pair_id: rows, "last": str(int(last_time * 1e9))}
+
+
 def server_time(ex: SimExchange, params: Params) -> dict[str, Any]:
     now = ex.clock()
     return {"unixtime": int(now), "rfc1123": rfc1123(now)}
@@ -137,6 +201,8 @@ PUBLIC_METHODS: dict[str, PublicHandler] = {
     "AssetPairs": asset_pairs,
     "Ticker": ticker,
     "Depth": depth,
+    "OHLC": ohlc,
+    "Trades": trades,
     "Time": server_time,
     "SystemStatus": system_status,
 }

@@ -7,13 +7,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from tradetui.sim import persist
+from tradetui.sim.admin import AdminApi
 from tradetui.sim.exchange import SimExchange
+from tradetui.sim.faults import FaultInjector, Faults
+from tradetui.sim.persist import StateSaver
 from tradetui.sim.rest import RestApi
+from tradetui.sim.scenario import FlashCrash
+from tradetui.sim.schedule import ListingSchedule
 from tradetui.sim.ws import WsApi
 
 log = logging.getLogger(__name__)
@@ -32,6 +39,9 @@ class SimInfo:
     api_key: str
     secret: str
     """Base64 API secret, as Kraken issues them."""
+    leader_api_key: str | None = None
+    """API key of the second ("leader") account, whose trades a copy-trading bot can follow."""
+    leader_secret: str | None = None
 
     def ccxt_config(self) -> dict[str, Any]:
         """Constructor config for `ccxt.pro.kraken` (or `ccxt.kraken`) pointed at this simulator."""
@@ -69,15 +79,34 @@ class SimServer:
         nonce_window: int = 0,
         book_levels: int = 100,
         clock: Callable[[], float] = time.time,
+        faults: Faults | None = None,
+        state_file: Path | None = None,
+        flash_crash: FlashCrash | None = None,
+        schedule: ListingSchedule | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.tick_interval = tick_interval
         self.exchange = SimExchange(
-            seed, clock=clock, book_levels=book_levels, nonce_window=nonce_window
+            seed,
+            clock=clock,
+            book_levels=book_levels,
+            nonce_window=nonce_window,
+            flash_crash=flash_crash,
+            schedule=schedule,
         )
+        if nonce_window and faults is not None:
+            faults = replace(faults, nonce_window=nonce_window)
+        self.faults = FaultInjector(
+            self.exchange, faults or Faults(nonce_window=nonce_window), seed=seed
+        )
+        """The live faults; the admin API and tests change them at runtime."""
+        self.state_file = state_file
+        """Where accounts, orders and fills persist across restarts; None keeps them in memory."""
+        self._saver: StateSaver | None = None
         self.rest_api = RestApi(self.exchange)
-        self.ws_api = WsApi(self.exchange)
+        self.ws_api = WsApi(self.exchange, self.faults)
+        self.admin_api = AdminApi(self.faults, self.step)
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.info: SimInfo | None = None
@@ -86,8 +115,12 @@ class SimServer:
         """Bind the port, start ticking and return the addresses and credentials."""
         if self.info is not None:
             return self.info
-        app = web.Application()
-        app.add_routes(self.rest_api.routes() + self.ws_api.routes())
+        if self.state_file is not None and self._saver is None:
+            # Raises SimStateError before anything listens, so a bad file costs no port.
+            persist.load(self.exchange, self.state_file)
+            self._saver = StateSaver(self.exchange, self.state_file)
+        app = web.Application(middlewares=[self.faults.middleware])
+        app.add_routes(self.rest_api.routes() + self.ws_api.routes() + self.admin_api.routes())
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -101,8 +134,12 @@ class SimServer:
             ws_private=f"ws://{self.host}:{port}/auth/v2",
             api_key=account.api_key,
             secret=account.secret,
+            leader_api_key=self.exchange.leader_account.api_key,
+            leader_secret=self.exchange.leader_account.secret,
         )
         self._ticker = asyncio.create_task(self._tick_loop(), name="sim-ticks")
+        if self._saver is not None:
+            self._saver.start()
         log.info("simulator listening on %s", self.info.rest)
         return self.info
 
@@ -120,7 +157,7 @@ class SimServer:
                 log.exception("simulator tick failed")
 
     async def stop(self) -> None:
-        """Stop ticking, close every WebSocket and the listening socket."""
+        """Stop ticking, save the state file, close every WebSocket and the listening socket."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -130,6 +167,9 @@ class SimServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._saver is not None and self.info is not None:
+            # Last, so that requests still in flight during shutdown are in the file too.
+            await self._saver.stop()
         self.info = None
 
     async def __aenter__(self) -> SimInfo:

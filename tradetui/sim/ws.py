@@ -11,6 +11,7 @@ from aiohttp import WSMsgType, web
 
 from tradetui.sim import errors, ws_trading
 from tradetui.sim.exchange import SimExchange
+from tradetui.sim.faults import FaultInjector
 from tradetui.sim.fmt import iso
 from tradetui.sim.instruments import PairSpec
 from tradetui.sim.ws_private import PrivateFeeds
@@ -27,8 +28,9 @@ PRIVATE_CHANNELS = ("executions", "balances")
 class WsApi:
     """The WS v2 endpoints, their sessions and the feeds they subscribe to."""
 
-    def __init__(self, exchange: SimExchange) -> None:
+    def __init__(self, exchange: SimExchange, faults: FaultInjector | None = None) -> None:
         self.exchange = exchange
+        self.faults = faults
         self.public = PublicFeeds(exchange)
         self.private = PrivateFeeds(exchange)
         self.sessions: set[WsSession] = set()
@@ -41,6 +43,7 @@ class WsApi:
             "cancel_order": lambda request: ws_trading.cancel_order(exchange, request),
             "cancel_all": lambda request: ws_trading.cancel_all(exchange, request),
         }
+        self.public.tape.install(self._methods)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/v2", self.serve_public), web.get("/auth/v2", self.serve_private)]
@@ -54,7 +57,7 @@ class WsApi:
     async def _serve(self, request: web.Request, private: bool) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=1 << 20)
         await ws.prepare(request)
-        session = WsSession(ws, next(self._ids), private)
+        session = WsSession(ws, next(self._ids), private, self.faults)
         self.sessions.add(session)
         session.start()
         session.send({

@@ -1,4 +1,4 @@
-"""Publishes the public WS v2 channels (`ticker`, `book`) once per tick to every subscriber."""
+"""Publishes the public WS v2 channels once per tick: `ticker` and `book` here, the rest via TapeFeeds."""
 
 from __future__ import annotations
 
@@ -11,15 +11,25 @@ from tradetui.sim.instruments import PairSpec
 from tradetui.sim.market import Level, PairMarket
 from tradetui.sim.ws_render import book_checksum, levels, ticker_entry
 from tradetui.sim.ws_session import WsSession
+from tradetui.sim.ws_tape import TapeFeeds
 
 
 def _diff(old: list[Level], new: list[Level]) -> list[Level]:
-    """Changed levels, deletions (qty 0) first, so a client's depth cap never drops a new level."""
-    new_map = dict(new)
-    old_map = dict(old)
-    changes = [(price, 0) for price, _ in old if price not in new_map]
-    changes.extend((price, lots) for price, lots in new if old_map.get(price) != lots)
+    """Changed levels, deletions (qty 0) first, so a client's depth cap never drops a new level.
+
+    Set operations on the (price, lots) pairs keep this in C; it runs per feed per tick.
+    """
+    old_set, new_set = set(old), set(new)
+    added = new_set - old_set
+    if not added and len(old_set) == len(new_set):
+        return []
+    kept_prices = {price for price, _ in new_set}
+    changes = [(price, 0) for price, _ in old_set - new_set if price not in kept_prices]
+    changes.extend(added)
     return changes
+
+
+HEARTBEAT = json.dumps({"channel": "heartbeat"})
 
 
 class BookFeed:
@@ -68,6 +78,8 @@ class PublicFeeds:
         self._tickers: dict[str, set[WsSession]] = {}
         self._last_ticker: dict[str, dict[str, Any]] = {}
         self._books: dict[tuple[str, int], BookFeed] = {}
+        self.tape = TapeFeeds(exchange)
+        """The `trade` and `ohlc` channels (and heartbeats)."""
 
     def _ticker_message(self, pair: PairSpec, kind: str) -> dict[str, Any]:
         entry = ticker_entry(pair, self.exchange.market.pairs[pair.pair_id].ticker())
@@ -114,6 +126,7 @@ class PublicFeeds:
         return found
 
     def drop(self, session: WsSession) -> None:
+        self.tape.drop(session)
         for subscribers in self._tickers.values():
             subscribers.discard(session)
         for key, feed in list(self._books.items()):
@@ -125,7 +138,10 @@ class PublicFeeds:
         """Send this tick's ticker and book changes; each message is serialised once."""
         now = self.exchange.clock()
         instruments = self.exchange.instruments
-        for pair_id, subscribers in self._tickers.items():
+        for pair_id, subscribers in list(self._tickers.items()):
+            if pair_id not in instruments.pairs:  # delisted: its feeds end
+                del self._tickers[pair_id]
+                continue
             if not subscribers:
                 continue
             message = self._ticker_message(instruments.pairs[pair_id], "update")
@@ -135,8 +151,24 @@ class PublicFeeds:
             ticker_text = json.dumps(message)
             for session in subscribers:
                 session.send_text(ticker_text)
-        for feed in self._books.values():
+        for key, feed in list(self._books.items()):
+            if key[0] not in instruments.pairs:
+                del self._books[key]
+                continue
             book_text = feed.advance(now)
             if book_text is not None:
                 for session in feed.subscribers:
                     session.send_text(book_text)
+        self.tape.publish(now)
+        if self.tape.heartbeat_due(now):
+            for session in self._sessions():
+                session.send_text(HEARTBEAT)
+
+    def _sessions(self) -> set[WsSession]:
+        """Every socket with at least one public subscription."""
+        every = self.tape.sessions()
+        for subscribers in self._tickers.values():
+            every |= subscribers
+        for feed in self._books.values():
+            every |= feed.subscribers
+        return every

@@ -26,3 +26,5 @@ class RiskContext:
     """Free balance of the quote currency."""
     free_base: float
     """Free balance of the base currency (what a sell may use)."""
+    orders_last_minute: int = 0
+    """Orders sent (to either ledger) in the last 60 seconds."""

@@ -166,6 +166,16 @@ def order_sanity(
     return _PASSED["order_sanity"], amount
 
 
+def order_rate(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """The engine's own budget of orders per minute; reducing orders are exempt."""
+    sent, limit = ctx.orders_last_minute, lim.max_orders_per_minute
+    if sent >= limit and _increases_exposure(intent):
+        return _reject("order_rate", "ORDER_RATE", f"{sent} orders in the last minute", sent, limit)
+    return _ok("order_rate", amount, sent, limit)
+
+
 def position_count(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
@@ -254,6 +264,7 @@ GATES: tuple[Gate, ...] = (
     market_status,
     data_quality,
     order_sanity,
+    order_rate,
     position_count,
     position_size,
     min_balance,

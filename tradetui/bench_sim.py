@@ -1,0 +1,148 @@
+"""Provides the simulator benchmarks of `tradetui bench`: WS messages/s and signed REST requests/s.
+
+Both start an embedded SimServer on 127.0.0.1 in a child process (the machine has two cores:
+the simulator gets one, the ccxt.pro client under test the other) and drive it with an
+unmodified ccxt.pro kraken client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from multiprocessing.queues import Queue
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tradetui.bench import Figure
+
+WS_SECONDS = 3.0
+WS_WARMUP_S = 1.0
+WS_TICK_S = 0.0005
+"""Market ticks in the sim_ws run: fast enough that the client, not the tick rate, is the limit."""
+REST_SECONDS = 3.0
+REST_CLIENTS = 4
+START_TIMEOUT_S = 60.0
+
+
+def _serve(options: dict[str, Any], extra_accounts: int, out: Queue[Any], stop: Any) -> None:
+    """Child process: run a SimServer until `stop` is set; report its SimInfo and extra keys."""
+    from tradetui.sim.server import SimServer
+
+    async def main() -> None:
+        server = SimServer(host="127.0.0.1", port=0, **options)
+        keys = []
+        for index in range(extra_accounts):
+            account = server.exchange.accounts.create(f"bench-{index}")
+            keys.append((account.api_key, account.secret))
+        info = await server.start()
+        out.put((info, keys))
+        await asyncio.to_thread(stop.wait)
+        await server.stop()
+
+    asyncio.run(main())
+
+
+class _ChildSim:
+    """A simulator in a spawned child process, stopped and joined on exit."""
+
+    def __init__(self, options: dict[str, Any], extra_accounts: int = 0) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._queue: Queue[Any] = context.Queue()
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_serve, args=(options, extra_accounts, self._queue, self._stop), daemon=True
+        )
+
+    def __enter__(self) -> tuple[Any, list[tuple[str, str]]]:
+        self._process.start()
+        info, keys = self._queue.get(timeout=START_TIMEOUT_S)
+        return info, keys
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def bench_sim_ws(seconds: float = WS_SECONDS) -> list[Figure]:
+    """WS v2 messages per second that one ccxt.pro client receives and parses.
+
+    The client subscribes to `book` (depth 10), `ticker` and `trade` for every pair with
+    watch_order_book_for_symbols / watch_tickers / watch_trades_for_symbols; the simulator
+    ticks every 0.5 ms. Counted: every message ccxt.pro's `handle_message` is called with
+    (so each was received over loopback, JSON-decoded and applied by ccxt), after a warm-up.
+    ccxt's own parsing (~40-70 us per book/ticker/trade message) is usually the limit.
+    """
+    from tradetui.bench import Figure
+
+    with _ChildSim({"tick_interval": WS_TICK_S, "seed": 7}) as (info, _):
+        rate = asyncio.run(_drive_ws(info.ccxt_config(), seconds))
+    return [Figure("sim_ws.rate", rate, "msgs/s")]
+
+
+async def _drive_ws(config: dict[str, Any], seconds: float) -> float:
+    import ccxt.pro
+
+    client = ccxt.pro.kraken(config)
+    count = 0
+    try:
+        await asyncio.wait_for(client.load_markets(), 30)
+        handle = client.handle_message
+
+        def counting(connection: Any, message: Any) -> Any:
+            nonlocal count
+            count += 1
+            return handle(connection, message)
+
+        # ccxt binds handle_message when it opens the socket, so wrap it before the first watch.
+        client.handle_message = counting
+        symbols = [s for s, m in client.markets.items() if m.get("active", True)]
+        await asyncio.wait_for(client.watch_order_book_for_symbols(symbols, 10), 30)
+        await asyncio.wait_for(client.watch_tickers(symbols), 30)
+        await asyncio.wait_for(client.watch_trades_for_symbols(symbols), 30)
+        await asyncio.sleep(WS_WARMUP_S)
+        start_count, started = count, time.perf_counter()
+        await asyncio.sleep(seconds)
+        return (count - start_count) / (time.perf_counter() - started)
+    finally:
+        await client.close()
+
+
+def bench_sim_rest(seconds: float = REST_SECONDS) -> list[Figure]:
+    """Signed private REST requests per second the simulator answers.
+
+    Four ccxt.pro kraken clients, each with its own API key (so nonces never collide),
+    call fetch_balance (a signed POST to BalanceEx, checked for key, HMAC and nonce)
+    back to back, concurrently, for `seconds`; counted: successful responses.
+    """
+    from tradetui.bench import Figure
+
+    with _ChildSim({"tick_interval": 0.25, "seed": 7}, REST_CLIENTS) as (info, keys):
+        rate = asyncio.run(_drive_rest(info.ccxt_config(), keys, seconds))
+    return [Figure("sim_rest.rate", rate, "req/s")]
+
+
+async def _drive_rest(base: dict[str, Any], keys: list[tuple[str, str]], seconds: float) -> float:
+    import ccxt.pro
+
+    clients = [ccxt.pro.kraken({**base, "apiKey": key, "secret": secret}) for key, secret in keys]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(c.load_markets() for c in clients)), 30)
+        await asyncio.wait_for(asyncio.gather(*(c.fetch_balance() for c in clients)), 30)
+        deadline = time.perf_counter() + seconds
+        started = time.perf_counter()
+
+        async def hammer(client: Any) -> int:
+            done = 0
+            while time.perf_counter() < deadline:
+                await client.fetch_balance()
+                done += 1
+            return done
+
+        counts = await asyncio.wait_for(asyncio.gather(*(hammer(c) for c in clients)), seconds + 30)
+        return sum(counts) / (time.perf_counter() - started)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
