@@ -78,6 +78,8 @@ class PaperSettings(BaseModel):
     """Fee rate charged on paper fills that take liquidity."""
     maker_fee: Decimal = Decimal("0.0016")
     """Fee rate charged on paper fills of resting orders."""
+    max_slippage_bps: Decimal = Decimal(50)
+    """A paper market order walks the book no further than this from the touch; the rest is canceled."""
 
 
 class UiSettings(BaseModel):

@@ -47,7 +47,7 @@ def order(
 
 
 def test_a_market_buy_walks_the_book_and_pays_the_taker_fee() -> None:
-    broker = PaperBroker(PaperSettings(), Clock())
+    broker = PaperBroker(PaperSettings(max_slippage_bps=Decimal(200)), Clock())
     buy = order(Side.BUY, "2")
     fills = broker.execute(buy, BOOK, BTC)
     assert [(f.price, f.amount) for f in fills] == [(Decimal("101.0"), 1), (Decimal("102.0"), 1)]
@@ -127,3 +127,12 @@ def test_breaker_opens_after_threshold_then_half_opens_for_one_trial() -> None:
     assert breaker.allow()
     breaker.record_success()
     assert breaker.state is BreakerState.CLOSED and breaker.snapshot().consecutive_failures == 0
+
+
+def test_a_market_order_stops_at_the_slippage_cap_and_cancels_the_rest() -> None:
+    broker = PaperBroker(PaperSettings(max_slippage_bps=Decimal(100)), Clock())
+    buy = order(Side.BUY, "3")
+    deep = OrderBook("BTC/USD", ((99.0, 1.0),), ((100.0, 1.0), (100.5, 1.0), (102.0, 5.0)), 0.0)
+    fills = broker.execute(buy, deep, BTC)
+    assert [f.price for f in fills] == [Decimal("100.0"), Decimal("100.5")]  # 102 is 2 % away
+    assert (buy.filled, buy.status) == (2, OrderStatus.CANCELED)

@@ -60,16 +60,17 @@ class PaperBroker:
     def execute(self, order: Order, book: OrderBook | None, market: MarketInfo) -> list[Fill]:
         """Fill what the book allows now; a limit remainder rests, a market remainder is canceled."""
         levels = (book.asks if order.side is Side.BUY else book.bids) if book is not None else ()
+        bound = (
+            order.price
+            if order.order_type is OrderType.LIMIT
+            else self._slippage_bound(order, levels)
+        )
         fills: list[Fill] = []
         for price_f, size_f in levels:
             if order.remaining <= 0:
                 break
             price = Decimal(str(price_f))
-            if (
-                order.order_type is OrderType.LIMIT
-                and order.price is not None
-                and (price > order.price if order.side is Side.BUY else price < order.price)
-            ):
+            if bound is not None and (price > bound if order.side is Side.BUY else price < bound):
                 break
             take = min(order.remaining, Decimal(str(size_f)))
             fills.append(self._fill(order, market, take, price, self._settings.taker_fee))
@@ -81,6 +82,15 @@ class PaperBroker:
                 order.status = OrderStatus.CANCELED if fills else OrderStatus.REJECTED
                 order.error = "" if fills else "no liquidity in the paper book"
         return fills
+
+    def _slippage_bound(
+        self, order: Order, levels: tuple[tuple[float, float], ...]
+    ) -> Decimal | None:
+        if not levels:
+            return None
+        touch = Decimal(str(levels[0][0]))
+        cap = self._settings.max_slippage_bps / 10_000
+        return touch * (1 + cap) if order.side is Side.BUY else touch * (1 - cap)
 
     def rest(self, order: Order, market: MarketInfo) -> None:
         """Put a stored open order back on the paper book (after a restart)."""
