@@ -255,16 +255,19 @@ async def test_open_orders_on_the_venue_the_engine_never_sent_are_adopted_and_ki
     assert await exchange.fetch_open_orders() == []
 
 
-async def test_the_day_start_equity_survives_a_restart(
+async def test_day_start_and_peak_equity_survive_a_restart(
     engine: Engine, make_engine: Callable[..., Engine]
 ) -> None:
     await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.5"), confidence=0.9))
     baseline = engine._day_start[Mode.PAPER][1]
+    peak = engine.snapshot().peak_equity
+    assert peak >= baseline > 0
     await engine.stop()
     restarted = make_engine()
     await restarted.start()
     try:
         assert restarted._day_start[Mode.PAPER][1] == baseline
+        assert restarted._peak[Mode.PAPER] == peak
     finally:
         await restarted.stop()
 

@@ -84,6 +84,8 @@ class Engine:
         self._gate_latest: dict[str, GateResult] = {}
         self._last_rejections: dict[str, GateResult] = {}
         self._day_start: dict[Mode, tuple[str, float]] = {}
+        self._peak: dict[Mode, float] = {}
+        self._peak_saved: dict[Mode, float] = {}
         self._status_line = "connecting…"
         self._connected = False
         self._started = False
@@ -108,6 +110,9 @@ class Engine:
             if saved is not None:
                 day, _, value = saved.partition(" ")
                 self._day_start[mode] = (day, float(value))
+            peak = await self._store.get_value(f"peak_equity:{mode.value}")
+            if peak is not None:
+                self._peak[mode] = self._peak_saved[mode] = float(peak)
         try:
             await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT_S)
         except TimeoutError:
@@ -174,6 +179,9 @@ class Engine:
             self._venue = None
         if self._started:
             await self._store.put_value("trading_state", self._state.value)
+            for mode, peak in self._peak.items():
+                if peak != self._peak_saved.get(mode):
+                    await self._store.put_value(f"peak_equity:{mode.value}", repr(peak))
             await self._store.close()
             self._started = False
         self._connected = False
@@ -397,6 +405,7 @@ class Engine:
         portfolio = self._portfolios[self._mode]
         quote_ccy = next(iter(self._markets.values())).quote if self._markets else "USD"
         total_equity = equity(balances, quotes, quote_ccy)
+        priced = len(quotes) == len(self.settings.symbols)
         open_orders = tuple(
             sorted(self._orders.open_orders(self._mode), key=lambda o: o.created_at)
         )
@@ -420,11 +429,22 @@ class Engine:
             last_rejections=dict(self._last_rejections),
             breakers=tuple(b.snapshot() for b in self._breakers.values()),
             equity=total_equity,
-            day_pnl=self._day_pnl(total_equity, len(quotes) == len(self.settings.symbols), now),
+            day_pnl=self._day_pnl(total_equity, priced, now),
+            peak_equity=self._track_peak(total_equity, priced),
             status_line=self._status_line,
             quote_currency=quote_ccy,
             fills_count=portfolio.fills_count,
         )
+
+    def _track_peak(self, total_equity: float, priced: bool) -> float:
+        peak = self._peak.get(self._mode, 0.0)
+        if priced and total_equity > peak:
+            self._peak[self._mode] = peak = total_equity
+            # Persist only moves of 0.1 % or more, so a rising market is not a write per frame.
+            if peak > self._peak_saved.get(self._mode, 0.0) * 1.001 and self._started:
+                self._peak_saved[self._mode] = peak
+                self._store.put_value(f"peak_equity:{self._mode.value}", repr(peak))
+        return peak
 
     def _day_pnl(self, total_equity: float, priced: bool, now: float) -> float:
         day = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()

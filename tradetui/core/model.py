@@ -287,6 +287,8 @@ class EngineSnapshot:
     equity: float
     day_pnl: float
     status_line: str = ""
+    peak_equity: float = 0.0
+    """Highest fully priced equity of this ledger, persisted (the drawdown reference)."""
     quote_currency: str = "USD"
     fills_count: int = 0
     extra: dict[str, str] = field(default_factory=dict)
