@@ -243,7 +243,7 @@ class OrderManager:
         order.status = OrderStatus.OPEN
         order.updated_at = self._clock()
         self._by_venue_id[order.venue_id] = order
-        await self._store.save_order(order)
+        self._store.queue_order(order)
         log.info("order %s sent: %s", order.client_id, order.venue_id)
         for trade in self._unmatched_trades.pop(order.venue_id, []):
             await self._apply_trade(trade)

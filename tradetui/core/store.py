@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,8 @@ from typing import Any
 import aiosqlite
 
 from tradetui.core.model import Decision, Fill, Mode, Order, OrderStatus, OrderType, Side
+
+log = logging.getLogger("tradetui.store")
 
 SCHEMA_VERSION = 1
 
@@ -119,7 +122,15 @@ class Store:
 
     async def save_order(self, order: Order) -> None:
         """Insert or update an order; returns once it is committed (write-ahead)."""
-        await self._submit(
+        await self.queue_order(order)
+
+    def queue_order(self, order: Order) -> asyncio.Future[None]:
+        """Queue an order update without waiting for the commit (writes keep their order).
+
+        For updates after the venue answered: the venue already holds the truth, and a crash
+        before the commit is repaired by reconciliation by client id.
+        """
+        done = self._submit(
             "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 order.client_id,
@@ -139,6 +150,8 @@ class Store:
                 order.error,
             ),
         )
+        done.add_done_callback(_log_write_failure)
+        return done
 
     async def save_fill(self, fill: Fill) -> None:
         """Record a fill (idempotent on fill_id)."""
@@ -224,6 +237,11 @@ class Store:
         assert self._db is not None, "store is not open"
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+
+def _log_write_failure(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("%s", done.exception())
 
 
 def _opt(value: Decimal | None) -> str | None:
