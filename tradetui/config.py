@@ -33,6 +33,10 @@ class VenueSettings(BaseModel):
     """Seed of the embedded simulator's market."""
     request_timeout_ms: int = 10_000
     """ccxt request timeout."""
+    breaker_threshold: int = 3
+    """Consecutive transport failures that open a circuit breaker."""
+    breaker_open_s: float = 5.0
+    """How long an open breaker fails fast before letting one trial call through."""
 
 
 class RiskSettings(BaseModel):

@@ -66,7 +66,11 @@ class Engine:
         self._mode = Mode.LIVE if settings.mode == "live" else Mode.PAPER
         self._store = Store(paths.database)
         self._guard = RiskGuard(settings.risk)
-        self._breakers = {c: CircuitBreaker(c, clock) for c in BREAKER_CATEGORIES}
+        venue = settings.venue
+        self._breakers = {
+            c: CircuitBreaker(c, clock, venue.breaker_threshold, venue.breaker_open_s)
+            for c in BREAKER_CATEGORIES
+        }
         self._paper = PaperBroker(settings.paper, clock)
         self._portfolios = {Mode.PAPER: Portfolio(), Mode.LIVE: Portfolio()}
         self._markets: dict[str, MarketInfo] = {}

@@ -257,7 +257,7 @@ class OrderManager:
                 if self._clock() - order.created_at >= self.unknown_grace_s:
                     await self._finish(order, OrderStatus.REJECTED, "never reached the venue")
                 return
-            order.venue_id = str(found["id"])
+            order.venue_id, order.error = str(found["id"]), ""
             self._by_venue_id[order.venue_id] = order
         try:
             remote = await self.exchange.fetch_order(order.venue_id, order.symbol)
@@ -315,7 +315,7 @@ class OrderManager:
                 order = self._active.get(str((remote.get("info") or {}).get("cl_ord_id")))
                 if order is None or order.mode is not Mode.LIVE:
                     continue
-                order.venue_id = str(remote["id"])
+                order.venue_id, order.error = str(remote["id"]), ""
                 self._by_venue_id[order.venue_id] = order
             if not order.status.is_terminal:
                 await self._apply_remote(order, remote)

@@ -1,0 +1,94 @@
+"""The engine against the simulator's injected faults: outages, stalls and lost acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import quiet_settings, wait_until
+from tradetui.core.engine import Engine
+from tradetui.core.model import BreakerState, Mode, OrderIntent, OrderStatus, Side, Verdict
+
+
+def breaker(engine: Engine, category: str) -> BreakerState:
+    return next(b.state for b in engine.snapshot().breakers if b.category == category)
+
+
+def buy(symbol: str = "SOL/USD", amount: str = "0.5") -> OrderIntent:
+    return OrderIntent(symbol, Side.BUY, Decimal(amount), confidence=0.9)
+
+
+@pytest.fixture
+async def live_engine(make_engine: Callable[..., Engine]) -> AsyncIterator[Engine]:
+    engine = make_engine(quiet_settings(venue={"breaker_open_s": 1.0}))
+    await engine.start()
+    await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
+    await engine.set_mode(Mode.LIVE)
+    engine._orders.unknown_grace_s = 1.0
+    yield engine
+    await engine.stop()
+
+
+async def test_a_5xx_burst_opens_the_order_breaker_and_it_closes_after_recovery(
+    live_engine: Engine,
+) -> None:
+    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    faults.update({"error_rate": 1.0, "error_kind": "http5xx"})
+    for _ in range(3):
+        await live_engine.submit(buy())
+    assert breaker(live_engine, "orders") is BreakerState.OPEN
+    blocked = await live_engine.submit(buy())
+    assert blocked.rejected_by is not None and blocked.rejected_by.code == "BREAKER_OPEN"
+    faults.update({"error_rate": 0.0})
+    await wait_until(lambda: breaker(live_engine, "orders") is BreakerState.CLOSED, what="close")
+    # The refused orders never reached the venue: each is resolved, none is sent again.
+    await wait_until(lambda: not live_engine._orders.open_orders(Mode.LIVE), what="resolution")
+    assert {o.error for o in live_engine.snapshot().recent_orders} == {"never reached the venue"}
+    assert await live_engine._exchange.fetch_closed_orders() == []
+    again = await live_engine.submit(buy())
+    assert again.verdict is Verdict.APPROVE
+
+
+async def test_stale_data_blocks_trading_until_data_flows_again(live_engine: Engine) -> None:
+    # Paper: the order path never calls the venue, so only market data sees the outage.
+    await live_engine.set_mode(Mode.PAPER)
+    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    faults.update({"ws_stall": 0.1, "error_rate": 1.0})  # streams silent, REST refused
+    await wait_until(
+        lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 0) > 5.5,
+        within_s=20,
+        what="stale",
+    )
+    blocked = await live_engine.submit(buy())
+    assert blocked.rejected_by is not None and blocked.rejected_by.code == "QUOTE_STALE"
+    faults.update({"ws_stall": None, "error_rate": 0.0})
+    await wait_until(
+        lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 99) < 2, within_s=20, what="fresh"
+    )
+    assert (await live_engine.submit(buy())).verdict is Verdict.APPROVE
+
+
+async def test_a_lost_ack_leaves_exactly_one_order_on_the_venue_matching_local_state(
+    live_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    live_engine._venue.sim.faults.update({"lose_acks": 1})  # type: ignore[union-attr]
+    await live_engine.submit(buy("ETH/USD", "0.01"))
+    [order] = live_engine._orders.open_orders(Mode.LIVE)
+    assert any("outcome unknown" in r.message for r in caplog.records)
+    await wait_until(lambda: order.status.is_terminal, what="resolution")
+    venue = [
+        o
+        for o in await live_engine._exchange.fetch_closed_orders()
+        if o["clientOrderId"] == order.client_id
+    ]
+    assert len(venue) == 1
+    assert (order.status, order.venue_id, order.filled, order.error) == (
+        OrderStatus.FILLED,
+        venue[0]["id"],
+        Decimal(str(venue[0]["filled"])),
+        "",
+    )
+    await wait_until(lambda: "ETH/USD" in live_engine.snapshot().positions, what="fill")
+    assert live_engine.snapshot().positions["ETH/USD"].amount == order.filled
