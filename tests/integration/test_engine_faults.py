@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
@@ -92,3 +93,31 @@ async def test_a_lost_ack_leaves_exactly_one_order_on_the_venue_matching_local_s
     )
     await wait_until(lambda: "ETH/USD" in live_engine.snapshot().positions, what="fill")
     assert live_engine.snapshot().positions["ETH/USD"].amount == order.filled
+
+
+async def sample_quotes(engine: Engine, seconds: float) -> tuple[float, set[str]]:
+    """The worst SOL/USD quote age seen, and the sources seen, over ``seconds``."""
+    worst_age, sources = 0.0, set()
+    for _ in range(int(seconds * 10)):
+        await asyncio.sleep(0.1)
+        quote = engine.snapshot().quotes["SOL/USD"]
+        worst_age = max(worst_age, engine.snapshot().quote_age_s("SOL/USD") or 0.0)
+        sources.add(quote.source)
+    return worst_age, sources
+
+
+async def test_dropped_and_stalled_streams_never_leave_stale_quotes_and_the_stream_returns(
+    live_engine: Engine,
+) -> None:
+    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    limit = live_engine.settings.risk.max_quote_age_s
+    faults.update({"ws_disconnect": 0.5})  # every socket closed half a second after it opens
+    worst_age, _ = await sample_quotes(live_engine, 4)
+    assert worst_age < limit
+    faults.update({"ws_disconnect": 0, "ws_stall": 0.1})  # sockets open, nothing arrives
+    worst_age, sources = await sample_quotes(live_engine, 5)
+    assert worst_age < limit and "rest" in sources  # REST bridged the silence
+    faults.update({"ws_stall": None})
+    await wait_until(
+        lambda: live_engine.snapshot().quotes["SOL/USD"].source == "ws", within_s=25, what="WS"
+    )
