@@ -37,6 +37,8 @@ class VenueSettings(BaseModel):
     """Consecutive transport failures that open a circuit breaker."""
     breaker_open_s: float = 5.0
     """How long an open breaker fails fast before letting one trial call through."""
+    unknown_order_grace_s: float = 10.0
+    """How long an order whose send failed may still surface on the venue before it counts as never sent."""
 
 
 class RiskSettings(BaseModel):

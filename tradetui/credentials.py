@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 
@@ -14,6 +15,12 @@ from keyring.backends import chainer, fail, null
 from tradetui.logs import redact, register_secret
 
 SERVICE = "tradetui"
+ENV_API_KEY, ENV_SECRET, ENV_PASSPHRASE = (
+    "TRADETUI_API_KEY",
+    "TRADETUI_API_SECRET",
+    "TRADETUI_API_PASSPHRASE",
+)
+"""Environment variables that supply credentials in containers and CI (they beat the keyring)."""
 INDEX_ENTRY = "__accounts__"
 """Keyring user name under which the JSON list of account names is kept (keyrings can't list)."""
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -167,6 +174,16 @@ def store_credentials(
         _write_index([*_read_index(), account])
     except keyring.errors.KeyringError as exc:
         raise _keyring_failure("store credentials", exc) from None
+    return credentials
+
+
+def credentials_from_env() -> Credentials | None:
+    """Credentials from TRADETUI_API_KEY / TRADETUI_API_SECRET (+ passphrase), if both are set."""
+    api_key, secret = os.environ.get(ENV_API_KEY), os.environ.get(ENV_SECRET)
+    if not api_key or not secret:
+        return None
+    credentials = Credentials("env", api_key, secret, os.environ.get(ENV_PASSPHRASE) or None)
+    _register(credentials)
     return credentials
 
 

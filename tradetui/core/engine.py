@@ -47,6 +47,7 @@ LIVE_SYNC_INTERVAL_S = 1.0
 REST_FALLBACK_S = 5.0
 """REST order sync interval while the executions stream is healthy."""
 CONNECT_TIMEOUT_S = 30.0
+STRATEGY_STOP_TIMEOUT_S = 10.0
 
 
 class EngineError(Exception):
@@ -75,7 +76,13 @@ class Engine:
         self._portfolios = {Mode.PAPER: Portfolio(), Mode.LIVE: Portfolio()}
         self._markets: dict[str, MarketInfo] = {}
         self._orders = OrderManager(
-            self._store, clock, self._paper, self._markets, self._breakers["orders"], self._on_fill
+            self._store,
+            clock,
+            self._paper,
+            self._markets,
+            self._breakers["orders"],
+            self._on_fill,
+            venue.unknown_order_grace_s,
         )
         self._market_data: MarketData | None = None
         self._exchange: Any = None
@@ -94,6 +101,8 @@ class Engine:
         self._connected = False
         self._started = False
         self._streams_healthy = False
+        self._stop_requested = asyncio.Event()
+        self._strategy_task: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -158,7 +167,8 @@ class Engine:
                 )
         if self.settings.strategy.enabled:
             self._strategies = [PulseStrategy(self.settings.strategy, self._markets)]
-            self._tasks.append(asyncio.create_task(self._strategy_loop(), name="strategies"))
+            self._strategy_task = asyncio.create_task(self._strategy_loop(), name="strategies")
+            self._tasks.append(self._strategy_task)
         self._connected = True
         self._status_line = f"{self._mode.value} on {self._target()}, {self._state.value}"
         log.info(
@@ -171,6 +181,11 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop every task, persist state and close venue, simulator and store."""
+        self._stop_requested.set()
+        if self._strategy_task is not None:
+            # Let an order being submitted finish, so none is left half-sent by a clean stop.
+            await asyncio.wait({self._strategy_task}, timeout=STRATEGY_STOP_TIMEOUT_S)
+            self._strategy_task = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -359,7 +374,12 @@ class Engine:
 
     async def _strategy_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.strategy.interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stop_requested.wait(), self.settings.strategy.interval_s
+                )
+            if self._stop_requested.is_set():
+                return
             if self._state is TradingState.HALTED:
                 continue
             snapshot = self.snapshot()

@@ -28,8 +28,8 @@ log = logging.getLogger("tradetui.orders")
 
 RECENT_LIMIT = 50
 UNMATCHED_LIMIT = 200
-UNKNOWN_GRACE_S = 10.0
-"""How long an order whose send failed may still surface on the venue before it counts as never sent."""
+RECENT_VENUE_S = 86_400.0
+"""At start-up, live orders touched this recently stay matchable to venue trades."""
 
 _VENUE_STATUS = {
     "open": OrderStatus.OPEN,
@@ -56,6 +56,7 @@ class OrderManager:
         markets: dict[str, MarketInfo],
         breaker: CircuitBreaker,
         on_fill: Callable[[Fill], None],
+        unknown_grace_s: float = 10.0,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -68,7 +69,7 @@ class OrderManager:
         self._recent: list[Order] = []
         self._by_venue_id: dict[str, Order] = {}
         self._trades_since_ms: int | None = None
-        self.unknown_grace_s = UNKNOWN_GRACE_S
+        self.unknown_grace_s = unknown_grace_s
         self._unmatched_trades: dict[str, list[dict[str, Any]]] = {}
 
     def open_orders(self, mode: Mode | None = None) -> list[Order]:
@@ -95,6 +96,11 @@ class OrderManager:
                     await self._finish(order, OrderStatus.REJECTED, "not submitted before shutdown")
                 else:
                     self._paper.rest(order, market)
+        # A fill of an order finished locally may not have been saved before a crash: keep
+        # recent venue ids matchable so the venue's trade history can still bring it in.
+        for order in await self._store.live_orders_updated_since(self._clock() - RECENT_VENUE_S):
+            self._by_venue_id.setdefault(str(order.venue_id), order)
+            self._widen_trade_window(order)
         if self.open_orders(Mode.LIVE):
             log.info(
                 "reconciling %d live order(s) with the venue", len(self.open_orders(Mode.LIVE))
@@ -367,8 +373,14 @@ class OrderManager:
         self._active[order.client_id] = order
         if order.venue_id is not None:
             self._by_venue_id[order.venue_id] = order
-        if order.mode is Mode.LIVE and self._trades_since_ms is None:
-            self._trades_since_ms = int(order.created_at * 1000) - 60_000
+        if order.mode is Mode.LIVE:
+            self._widen_trade_window(order)
+
+    def _widen_trade_window(self, order: Order) -> None:
+        # REST trade sync reads from a minute before the oldest live order it must match.
+        since = int(order.created_at * 1000) - 60_000
+        if self._trades_since_ms is None or since < self._trades_since_ms:
+            self._trades_since_ms = since
 
     def _count(self, exc: BaseException) -> None:
         if is_transport_error(exc):

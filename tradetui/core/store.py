@@ -228,6 +228,14 @@ class Store:
             )
         return [_order_from_row(row) for row in rows]
 
+    async def live_orders_updated_since(self, since: float) -> list[Order]:
+        """Live orders with a venue id touched since ``since`` (engine clock), any status."""
+        rows = await self._read(
+            "SELECT * FROM orders WHERE mode = ? AND venue_id IS NOT NULL AND updated_at >= ?",
+            (Mode.LIVE.value, since),
+        )
+        return [_order_from_row(row) for row in rows]
+
     async def fills(self, mode: Mode) -> list[Fill]:
         """All fills of one ledger, oldest first."""
         rows = await self._read("SELECT * FROM fills WHERE mode = ? ORDER BY ts", (mode.value,))

@@ -83,11 +83,11 @@ def no_credentials_message(settings: VenueSettings) -> str:
 
 
 async def _credentials_config(account: str) -> dict[str, Any]:
-    from tradetui.credentials import CredentialsError, load_credentials
+    from tradetui.credentials import CredentialsError, credentials_from_env, load_credentials
 
     try:
         # Keyring backends block (D-Bus, file locks): keep them off the event loop.
-        credentials = await asyncio.to_thread(load_credentials, account)
+        credentials = credentials_from_env() or await asyncio.to_thread(load_credentials, account)
     except CredentialsError as exc:
         raise GatewayError(str(exc)) from None
     if credentials is None:

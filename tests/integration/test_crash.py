@@ -1,0 +1,131 @@
+"""SIGKILL mid-trading with lost acks, then a restart: nothing sent twice, no fill lost."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradetui.core.ccxt_loader import pro_exchange_class
+
+STARTING = {"BTC": Decimal(1), "ETH": Decimal(10), "SOL": Decimal(100), "USD": Decimal(100_000)}
+
+
+@pytest.fixture
+def standalone_sim() -> Iterator[dict[str, Any]]:
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "tradetui.sim", "--port", "0", "--faults", "lose_ack_rate=0.3"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert sim.stdout is not None
+    yield json.loads(sim.stdout.readline())
+    sim.send_signal(signal.SIGTERM)
+    sim.wait(timeout=30)
+
+
+def engine_env(info: dict[str, Any], **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TRADETUI_VENUE__EXCHANGE": "sim-external",
+        "TRADETUI_VENUE__REST_URL": info["rest"],
+        "TRADETUI_VENUE__WS_PUBLIC_URL": info["ws_public"],
+        "TRADETUI_VENUE__WS_PRIVATE_URL": info["ws_private"],
+        "TRADETUI_VENUE__UNKNOWN_ORDER_GRACE_S": "1",
+        "TRADETUI_API_KEY": info["api_key"],
+        "TRADETUI_API_SECRET": info["secret"],
+        **extra,
+    }
+
+
+def local_rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(data_dir / "tradetui.db") as db:
+        return db.execute(sql).fetchall()
+
+
+async def venue_state(
+    info: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
+    venue = pro_exchange_class("kraken")(
+        {
+            "apiKey": info["api_key"],
+            "secret": info["secret"],
+            "enableRateLimit": False,
+            "urls": {"api": {"public": info["rest"], "private": info["rest"]}},
+        }
+    )
+    try:
+        orders = await venue.fetch_open_orders() + await venue.fetch_closed_orders()
+        return orders, await venue.fetch_my_trades(), await venue.fetch_balance()
+    finally:
+        await venue.close()
+
+
+def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
+    standalone_sim: dict[str, Any], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "d"
+    command = [sys.executable, "-m", "tradetui", "--no-ui", "--live", "--data-dir", str(data_dir)]
+    trading = subprocess.Popen(
+        command,
+        env=engine_env(standalone_sim, TRADETUI_STRATEGY__INTERVAL_S="0.1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if (data_dir / "tradetui.db").exists() and local_rows(
+            data_dir, "SELECT COUNT(*) FROM fills"
+        )[0][0] >= 4:
+            break
+    else:
+        trading.kill()
+        pytest.fail(f"the engine did not trade: {trading.communicate()[1]!r}")
+    trading.send_signal(signal.SIGKILL)  # mid-flight: no clean shutdown of any kind
+    trading.wait(timeout=10)
+
+    reconciling = subprocess.run(
+        [*command, "--run-for", "4"],
+        env=engine_env(standalone_sim, TRADETUI_STRATEGY__ENABLED="false"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert reconciling.returncode == 0, reconciling.stderr
+
+    orders, trades, balance = asyncio.run(venue_state(standalone_sim))
+    ours = [o for o in orders if str(o["clientOrderId"]).startswith("tt")]
+    assert ours, "the engine placed nothing on the venue"
+    # Never sent twice: one venue order per client id.
+    assert Counter(o["clientOrderId"] for o in ours).most_common(1)[0][1] == 1
+    local = dict(local_rows(data_dir, "SELECT client_id, venue_id FROM orders WHERE mode='LIVE'"))
+    unresolved = local_rows(
+        data_dir,
+        "SELECT client_id, status FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')",
+    )
+    assert unresolved == []
+    for order in ours:  # every venue order is known locally under the same venue id
+        assert local[order["clientOrderId"]] == order["id"]
+    # No fill lost: every venue trade is a local fill.
+    local_fills = {row[0] for row in local_rows(data_dir, "SELECT fill_id FROM fills")}
+    assert {t["id"] for t in trades} <= local_fills
+    # Local positions equal what the venue's balances moved by.
+    net: Counter[str] = Counter()
+    for symbol, side, amount in local_rows(data_dir, "SELECT symbol, side, amount FROM fills"):
+        net[symbol.split("/")[0]] += Decimal(amount) * (1 if side == "buy" else -1)
+    for asset in ("BTC", "ETH", "SOL"):
+        moved = Decimal(str(balance["total"][asset])) - STARTING[asset]
+        assert abs(moved - net[asset]) < Decimal("1e-8"), asset
