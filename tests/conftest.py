@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -11,6 +13,9 @@ import pytest
 from tradetui.config import Settings, load_settings
 from tradetui.core.engine import Engine
 from tradetui.paths import DataPaths
+
+# Nonce files are per user; keep the tests' out of the real home (subprocesses inherit this).
+os.environ.setdefault("TRADETUI_NONCE_DIR", tempfile.mkdtemp(prefix="tradetui-test-nonces-"))
 
 
 async def wait_until(predicate: Callable[[], bool], within_s: float = 15.0, what: str = "") -> None:

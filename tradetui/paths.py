@@ -33,6 +33,15 @@ class DataPaths:
         return self
 
 
+def nonce_dir() -> Path:
+    """Where nonce high-water marks live: per user, not per data dir, so that every process
+    trading with one API key shares one file, whatever data dir each was started with."""
+    override = os.environ.get("TRADETUI_NONCE_DIR")
+    base = Path(override) if override else Path(platformdirs.user_state_dir("tradetui")) / "nonces"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return base
+
+
 def data_paths(data_dir: Path | None = None) -> DataPaths:
     """Return the data paths for ``data_dir``, or the platform's user data dir."""
     root = data_dir if data_dir is not None else Path(platformdirs.user_data_dir("tradetui"))

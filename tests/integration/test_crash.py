@@ -129,3 +129,35 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     for asset in ("BTC", "ETH", "SOL"):
         moved = Decimal(str(balance["total"][asset])) - STARTING[asset]
         assert abs(moved - net[asset]) < Decimal("1e-8"), asset
+
+
+def test_two_engines_on_one_key_recover_every_invalid_nonce(
+    standalone_sim: dict[str, Any], tmp_path: Path
+) -> None:
+    env = engine_env(standalone_sim, TRADETUI_STRATEGY__INTERVAL_S="0.1")
+    engines = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tradetui",
+                "--no-ui",
+                "--live",
+                "--run-for",
+                "8",
+                "--data-dir",
+                str(tmp_path / name),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    outputs = [engine.communicate(timeout=90) for engine in engines]
+    assert [engine.returncode for engine in engines] == [0, 0], [err for _, err in outputs]
+    messages = [json.loads(line)["msg"] for out, _ in outputs for line in out.splitlines()]
+    assert sum("order" in m and "sent" in m for m in messages) >= 4  # both really traded
+    unrecovered = [m for m in messages if "nonce" in m.lower() and "retried once" not in m]
+    assert unrecovered == []

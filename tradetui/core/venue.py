@@ -11,6 +11,7 @@ from typing import Any
 from tradetui.config import VenueSettings
 from tradetui.core.gateway import GatewayError, create_exchange
 from tradetui.logs import register_secret
+from tradetui.paths import nonce_dir
 
 
 @dataclass
@@ -68,9 +69,9 @@ async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: 
     for secret in (config.get("apiKey"), config.get("secret"), config.get("password")):
         if secret:
             register_secret(secret)
-    # One nonce file per API key, shared by every process that trades with that key.
+    # One nonce file per API key and user, shared by every process that trades with that key.
     key_tag = hashlib.sha256(str(config.get("apiKey", "")).encode()).hexdigest()[:12]
-    exchange = create_exchange(exchange_id, config, data_dir / f"nonce-{key_tag}")
+    exchange = create_exchange(exchange_id, config, nonce_dir() / key_tag)
     return Venue(exchange, target, bool(config.get("apiKey")), sim)
 
 

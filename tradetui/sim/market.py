@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -79,6 +80,10 @@ class PairMarket:
         self._ask_holes: list[int] = []
         """Prices a taker emptied since the last refresh; they refill on the next tick."""
         self.tape = Tape(FIRST_TRADE_ID)
+        self.own: dict[bool, dict[int, int]] = {True: {}, False: {}}
+        """Lots of resting account orders by price, bids (True) and asks (False)."""
+        self.on_own_hit: Callable[[bool, int, int], None] | None = None
+        """Called as (taker_buys, price, lots) when background flow hits account orders."""
         self._init_stats()
         self._refresh_book(perturb=False)
 
@@ -119,12 +124,29 @@ class PairMarket:
         count = 0 if draw < 0.3 else 1 if draw < 0.9 else self._rng.randint(2, 4)
         for _ in range(count):
             taker_buys = self._rng.random() < buy_bias
-            best = self.best_ask() if taker_buys else self.best_bid()
-            if best is None:
+            size = max(1, round(self._touch_lots * self._rng.uniform(0.001, 0.05)))
+            synthetic = self.synthetic_top(not taker_buys, 1)
+            own = self._own_better_than(not taker_buys, synthetic[0][0] if synthetic else None)
+            if own is not None and self.on_own_hit is not None:
+                # Price priority: an account order that improves the touch trades first.
+                self.on_own_hit(taker_buys, own[0], min(own[1], size))
+                continue
+            if not synthetic:
                 return
-            lots = min(best[1], max(1, round(self._touch_lots * self._rng.uniform(0.001, 0.05))))
-            self.consume(taker_buys, [(best[0], lots)])
-            self.record_trade(best[0], lots, "buy" if taker_buys else "sell", "market", now)
+            price, lots = synthetic[0][0], min(synthetic[0][1], size)
+            self.consume(taker_buys, [(price, lots)])
+            self.record_trade(price, lots, "buy" if taker_buys else "sell", "market", now)
+
+    def _own_better_than(self, is_bid: bool, price: int | None) -> Level | None:
+        """The best account level of one side when it beats `price` (time priority: at an
+        equal price the synthetic liquidity, which was there first, trades first)."""
+        own = self.own[is_bid]
+        if not own:
+            return None
+        best = max(own) if is_bid else min(own)
+        if price is not None and (best <= price if is_bid else best >= price):
+            return None
+        return best, own[best]
 
     def _refresh_book(self, perturb: bool, spread_scale: float = 1.0) -> None:
         step_price = self.step_ticks / self._price_scale
@@ -187,8 +209,8 @@ class PairMarket:
         scale: float = self._touch_lots * self._depth_scale * self._decay**distance
         return max(1, round(scale * self._rng.uniform(0.4, 1.6)))
 
-    def levels_of(self, is_bid: bool) -> list[Level]:
-        """Every level of one side, best first; computed once per book change.
+    def synthetic_levels(self, is_bid: bool) -> list[Level]:
+        """Every synthetic level of one side, best first; computed once per book change.
 
         Each side only ever holds prices inside its window, so sorting the dict is
         the whole job (and is done in C).
@@ -200,10 +222,10 @@ class PairMarket:
             self._levels_cache[is_bid] = cached
         return cached
 
-    def top(self, is_bid: bool, depth: int) -> list[Level]:
-        """Best `depth` levels of one side, best first: a walk down the price grid."""
+    def synthetic_top(self, is_bid: bool, depth: int) -> list[Level]:
+        """Best `depth` synthetic levels of one side, best first: a walk down the price grid."""
         if depth >= self.levels:
-            return self.levels_of(is_bid)
+            return self.synthetic_levels(is_bid)
         side, price = (self.bids, self.bid_top) if is_bid else (self.asks, self.ask_top)
         step = -self.step_ticks if is_bid else self.step_ticks
         found: list[Level] = []
@@ -216,6 +238,33 @@ class PairMarket:
                     break
             price += step
         return found
+
+    def add_own(self, is_bid: bool, price: int, lots: int) -> None:
+        """Add (or with negative `lots` remove) account liquidity resting at `price`."""
+        own = self.own[is_bid]
+        left = own.get(price, 0) + lots
+        if left > 0:
+            own[price] = left
+        else:
+            own.pop(price, None)
+
+    def _merged(self, is_bid: bool, synthetic: list[Level]) -> list[Level]:
+        merged = dict(synthetic)
+        for price, lots in self.own[is_bid].items():
+            merged[price] = merged.get(price, 0) + lots
+        return sorted(merged.items(), reverse=is_bid)
+
+    def levels_of(self, is_bid: bool) -> list[Level]:
+        """The public book of one side, best first: synthetic plus resting account orders."""
+        if not self.own[is_bid]:
+            return self.synthetic_levels(is_bid)
+        return self._merged(is_bid, self.synthetic_levels(is_bid))
+
+    def top(self, is_bid: bool, depth: int) -> list[Level]:
+        """Best `depth` public levels of one side, best first."""
+        if not self.own[is_bid]:
+            return self.synthetic_top(is_bid, depth)
+        return self._merged(is_bid, self.synthetic_top(is_bid, depth))[:depth]
 
     def best_bid(self) -> Level | None:
         levels = self.top(True, 1)
@@ -240,7 +289,7 @@ class PairMarket:
         plan: list[Level] = []
         remaining = max_lots
         budget = quote_budget
-        for price, lots in self.levels_of(not taker_buys):
+        for price, lots in self.synthetic_levels(not taker_buys):
             if limit_ticks is not None and (
                 price > limit_ticks if taker_buys else price < limit_ticks
             ):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from bisect import insort
 from collections.abc import Callable, Iterable
 from decimal import ROUND_UP
 
 from tradetui.sim import errors
 from tradetui.sim.accounts import Account, BalanceChange
+from tradetui.sim.book_walk import Piece, plan_taker
 from tradetui.sim.errors import KrakenError
 from tradetui.sim.events import ExchangeListener
 from tradetui.sim.fmt import quant
 from tradetui.sim.instruments import MAKER_FEE_RATE, TAKER_FEE_RATE, Instruments
-from tradetui.sim.market import Level, MarketSim, PairMarket
+from tradetui.sim.market import MarketSim, PairMarket
 from tradetui.sim.orders import ZERO, Fill, IdGen, Order, OrderRequest
 
 
@@ -39,10 +41,10 @@ class MatchingEngine:
         self._market = market
         self._ids = ids
         self._clock = clock
-        self._resting: dict[str, tuple[list[Order], list[Order]]] = {
-            pair_id: ([], []) for pair_id in market.pairs
-        }
+        self._resting: dict[str, tuple[list[Order], list[Order]]] = {}
         self._owners: dict[str, Account] = {}
+        for pair_id in market.pairs:
+            self.add_pair(pair_id)
         self.cancel_only: frozenset[str] = frozenset()
         """Pair ids where new orders are refused (a fault); cancels still work."""
 
@@ -63,9 +65,9 @@ class MatchingEngine:
             # Kraken keeps cl_ord_id unique among a client's open orders.
             raise KrakenError(errors.DUPLICATE_ORDER)
         pm = self._market.pairs[req.pair.pair_id]
-        plan = self._plan(pm, req)
+        plan = self._plan(pm, account, req)
         self._check(account, req, pm, plan)
-        taken = sum(lots for _, lots in plan)
+        taken = sum(lots for _, lots, _ in plan)
         order = Order(
             txid="" if req.validate else self._ids.order_id(),
             pair=req.pair,
@@ -91,8 +93,13 @@ class MatchingEngine:
         if req.post_only and self._crosses(pm, order):
             self._close(account, order, "canceled", "Post only order")
             return order
-        for price, lots in plan:
-            pm.consume(taker_buys, [(price, lots)])
+        for price, lots, resting in plan:
+            if resting is None:
+                pm.consume(taker_buys, [(price, lots)])
+            else:
+                # The resting account order is the maker; the taker's fill prints the trade.
+                owner = self._owners[resting.txid]
+                self._fill(owner, resting, pm, price, lots, maker=True, printed=False)
             self._fill(account, order, pm, price, lots, maker=False)
         if order.is_open:
             if order.ordertype == "limit" and order.timeinforce == "GTC":
@@ -102,27 +109,31 @@ class MatchingEngine:
                 self._close(account, order, "closed" if order.vol_exec else "canceled", reason)
         return order
 
-    def _plan(self, pm: PairMarket, req: OrderRequest) -> list[Level]:
+    def _plan(self, pm: PairMarket, account: Account, req: OrderRequest) -> list[Piece]:
         taker_buys = req.side == "buy"
+        buys, sells = self._resting[req.pair.pair_id]
+        counter = sells if taker_buys else buys
         if req.ordertype == "market":
             if req.viqc:
-                return pm.plan_take(taker_buys, None, quote_budget=req.volume)
-            return pm.plan_take(taker_buys, int(req.volume.scaleb(req.pair.lot_decimals)))
+                return plan_taker(pm, counter, self._owners, account, taker_buys, None,
+                                  quote_budget=req.volume)  # fmt: skip
+            lots = int(req.volume.scaleb(req.pair.lot_decimals))
+            return plan_taker(pm, counter, self._owners, account, taker_buys, lots)
         if req.post_only or req.price is None:
             return []
         limit_ticks = int(req.price.scaleb(req.pair.pair_decimals))
         lots = int(req.volume.scaleb(req.pair.lot_decimals))
-        return pm.plan_take(taker_buys, lots, limit_ticks)
+        return plan_taker(pm, counter, self._owners, account, taker_buys, lots, limit_ticks)
 
     def _check(
-        self, account: Account, req: OrderRequest, pm: PairMarket, plan: list[Level]
+        self, account: Account, req: OrderRequest, pm: PairMarket, plan: list[Piece]
     ) -> None:
         spec = req.pair
         if req.viqc and (req.ordertype != "market" or req.side != "buy"):
             raise errors.invalid_argument("viqc")
         if not req.viqc and req.volume < spec.ordermin:
             raise KrakenError(errors.ORDER_MINIMUM)
-        plan_cost = sum((pm.price(price) * pm.qty(lots) for price, lots in plan), ZERO)
+        plan_cost = sum((pm.price(price) * pm.qty(lots) for price, lots, _ in plan), ZERO)
         if req.viqc:
             notional = req.volume
         elif req.price is not None:
@@ -168,11 +179,25 @@ class MatchingEngine:
         else:
             insort(sells, order, key=_sell_priority)
         self._owners[order.txid] = account
+        self._market.pairs[spec.pair_id].add_own(order.side == "buy", order.limit_ticks,
+                                                 order.remaining_lots)  # fmt: skip
         self._emit_balances(account, [account.change(asset)])
 
     def add_pair(self, pair_id: str) -> None:
         """Make room for a newly listed pair's resting orders."""
         self._resting.setdefault(pair_id, ([], []))
+        pm = self._market.pairs[pair_id]
+        pm.on_own_hit = functools.partial(self._background_hit, pm)
+
+    def _background_hit(self, pm: PairMarket, taker_buys: bool, price: int, lots: int) -> None:
+        """Another trader's market order reached account orders resting at `price`."""
+        buys, sells = self._resting[pm.spec.pair_id]
+        for order in [o for o in (sells if taker_buys else buys) if o.limit_ticks == price]:
+            take = min(lots, order.remaining_lots)
+            if take <= 0:
+                return
+            self._fill(self._owners[order.txid], order, pm, price, take, maker=True)
+            lots -= take
 
     def cancel_pair(self, pair_id: str, accounts: Iterable[Account]) -> None:
         """Cancel every open order on a pair that is being delisted."""
@@ -189,12 +214,24 @@ class MatchingEngine:
         else:
             insort(sells, order, key=_sell_priority)
         self._owners[order.txid] = account
+        pm = self._market.pairs[order.pair.pair_id]
+        pm.add_own(order.side == "buy", order.limit_ticks, order.remaining_lots)
 
     # -- fills ---------------------------------------------------------------------------
 
     def _fill(
-        self, account: Account, order: Order, pm: PairMarket, ticks: int, lots: int, maker: bool
+        self,
+        account: Account,
+        order: Order,
+        pm: PairMarket,
+        ticks: int,
+        lots: int,
+        maker: bool,
+        printed: bool = True,
     ) -> None:
+        """Book one execution; `printed=False` when the other side's fill prints the trade."""
+        if order.txid in self._owners:  # a resting order: its public liquidity shrinks
+            pm.add_own(order.side == "buy", order.limit_ticks, -lots)
         spec = order.pair
         quote_places = self._decimals(spec.quote)
         price, qty = pm.price(ticks), pm.qty(lots)
@@ -240,7 +277,9 @@ class MatchingEngine:
             base_amount, quote_amount = -qty, cost
         account.fills.append(fill)
         taker_side = order.side if not maker else "sell" if order.side == "buy" else "buy"
-        pm.record_trade(ticks, lots, taker_side, order.ordertype if not maker else "limit", now)
+        if printed:
+            taker_type = order.ordertype if not maker else "market"
+            pm.record_trade(ticks, lots, taker_side, taker_type, now)
         if order.remaining == 0:
             order.status, order.closetm = "closed", now
             self._retire(account, order)
@@ -317,6 +356,9 @@ class MatchingEngine:
         if self._owners.pop(order.txid, None) is not None:
             buys, sells = self._resting[order.pair.pair_id]
             (buys if order.side == "buy" else sells).remove(order)
+            pm = self._market.pairs.get(order.pair.pair_id)
+            if pm is not None and order.remaining_lots:
+                pm.add_own(order.side == "buy", order.limit_ticks, -order.remaining_lots)
 
     def _emit_order(self, account: Account, order: Order, exec_type: str) -> None:
         for listener in self.listeners:

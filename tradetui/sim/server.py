@@ -50,6 +50,8 @@ class SimInfo:
             "apiKey": self.api_key,
             "secret": self.secret,
             "enableRateLimit": False,
+            # Loopback: permessage-deflate would only burn CPU on both ends of every frame.
+            "options": {"ws": {"compress": 0}},
             "urls": {
                 "api": {
                     "public": self.rest,

@@ -9,7 +9,13 @@ from tradetui.sim.exchange import SimExchange
 from tradetui.sim.fmt import iso
 from tradetui.sim.instruments import PairSpec
 from tradetui.sim.market import Level, PairMarket
-from tradetui.sim.ws_render import book_checksum, levels, ticker_entry
+from tradetui.sim.ws_render import (
+    CHECKSUM_LEVELS,
+    book_checksum,
+    levels,
+    levels_json,
+    ticker_entry,
+)
 from tradetui.sim.ws_session import WsSession
 from tradetui.sim.ws_tape import TapeFeeds
 
@@ -52,22 +58,47 @@ class BookFeed:
         }
         return {"channel": "book", "type": "snapshot", "data": [entry]}
 
-    def advance(self, now: float) -> str | None:
-        """Move to the live book; return the update message, or None when nothing changed."""
+    def advance(self, now: float) -> list[str]:
+        """Move to the live book; return its update messages, one per changed level.
+
+        Kraken streams book changes as they happen, so a tick's changes go out one level
+        at a time (deletions first), each with the checksum of the book after it; the
+        last one leaves the client at exactly the live book.
+        """
         bids, asks = self.pm.top(True, self.depth), self.pm.top(False, self.depth)
         bid_changes, ask_changes = _diff(self.bids, bids), _diff(self.asks, asks)
-        self.bids, self.asks = bids, asks
         if not bid_changes and not ask_changes:
-            return None
-        pair = self.pm.spec
-        entry = {
-            "symbol": pair.symbol,
-            "bids": levels(pair, bid_changes),
-            "asks": levels(pair, ask_changes),
-            "checksum": book_checksum(asks, bids),
-            "timestamp": iso(now),
-        }
-        return json.dumps({"channel": "book", "type": "update", "data": [entry]})
+            return []
+        changes: list[tuple[bool, int, int]] = [
+            (True, price, lots) for price, lots in bid_changes if not lots
+        ]
+        changes += [(False, price, lots) for price, lots in ask_changes if not lots]
+        changes += [(True, price, lots) for price, lots in bid_changes if lots]
+        changes += [(False, price, lots) for price, lots in ask_changes if lots]
+        work_bids, work_asks = dict(self.bids), dict(self.asks)
+        self.bids, self.asks = bids, asks
+        pair, depth, stamp = self.pm.spec, self.depth, iso(now)
+        head = f'{{"channel": "book", "type": "update", "data": [{{"symbol": "{pair.symbol}", '
+        messages = []
+        for is_bid, price, lots in changes:
+            work = work_bids if is_bid else work_asks
+            if lots:
+                work[price] = lots
+            else:
+                work.pop(price, None)
+            if len(work) > depth:  # the client caps its book at the depth too
+                del work[min(work) if is_bid else max(work)]
+            level = levels_json(pair, [(price, lots)])
+            checksum = book_checksum(
+                sorted(work_asks.items())[:CHECKSUM_LEVELS],
+                sorted(work_bids.items(), reverse=True)[:CHECKSUM_LEVELS],
+            )
+            # Built by hand: this is the hottest message; floats render as json.dumps would.
+            messages.append(
+                f'{head}"bids": [{level if is_bid else ""}], "asks": [{"" if is_bid else level}], '
+                f'"checksum": {checksum}, "timestamp": "{stamp}"}}]}}'
+            )
+        return messages
 
 
 class PublicFeeds:
@@ -82,7 +113,7 @@ class PublicFeeds:
         """The `trade` and `ohlc` channels (and heartbeats)."""
 
     def _ticker_message(self, pair: PairSpec, kind: str) -> dict[str, Any]:
-        entry = ticker_entry(pair, self.exchange.market.pairs[pair.pair_id].ticker())
+        entry = ticker_entry(pair, self.exchange.market.pairs[pair.pair_id])
         return {"channel": "ticker", "type": kind, "data": [entry]}
 
     def is_subscribed(self, session: WsSession, channel: str, pair: PairSpec) -> bool:
@@ -155,8 +186,7 @@ class PublicFeeds:
             if key[0] not in instruments.pairs:
                 del self._books[key]
                 continue
-            book_text = feed.advance(now)
-            if book_text is not None:
+            for book_text in feed.advance(now):
                 for session in feed.subscribers:
                     session.send_text(book_text)
         self.tape.publish(now)

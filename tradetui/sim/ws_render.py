@@ -8,26 +8,31 @@ from typing import Any
 from tradetui.sim.accounts import Account, BalanceChange
 from tradetui.sim.fmt import iso
 from tradetui.sim.instruments import Instruments, PairSpec
-from tradetui.sim.market import Level, TickerView
+from tradetui.sim.market import Level, PairMarket
 from tradetui.sim.orders import Fill, Order
 
 CHECKSUM_LEVELS = 10
 
 
-def ticker_entry(pair: PairSpec, view: TickerView) -> dict[str, Any]:
-    last, opened = float(view.last), float(view.open)
+def ticker_entry(pair: PairSpec, pm: PairMarket) -> dict[str, Any]:
+    """The WS v2 ticker, straight from the market's integer state (no Decimals: it runs per tick)."""
+    price_scale, lot_scale = 10**pair.pair_decimals, 10**pair.lot_decimals
+    bid = pm.best_bid() or (pm.bid_top, 0)
+    ask = pm.best_ask() or (pm.ask_top, 0)
+    last, opened = pm.last_ticks / price_scale, pm.open_ticks / price_scale
     change = last - opened
+    vwap = pm.quote_volume / pm.volume if pm.volume else 0.0
     return {
         "symbol": pair.symbol,
-        "bid": float(view.bid),
-        "bid_qty": float(view.bid_qty),
-        "ask": float(view.ask),
-        "ask_qty": float(view.ask_qty),
+        "bid": bid[0] / price_scale,
+        "bid_qty": bid[1] / lot_scale,
+        "ask": ask[0] / price_scale,
+        "ask_qty": ask[1] / lot_scale,
         "last": last,
-        "volume": round(view.volume, pair.lot_decimals),
-        "vwap": round(view.vwap, pair.pair_decimals),
-        "low": float(view.low),
-        "high": float(view.high),
+        "volume": round(pm.volume, pair.lot_decimals),
+        "vwap": round(vwap, pair.pair_decimals),
+        "low": pm.low_ticks / price_scale,
+        "high": pm.high_ticks / price_scale,
         "change": round(change, pair.pair_decimals),
         "change_pct": round(change / opened * 100, 2) if opened else 0.0,
     }
@@ -36,6 +41,14 @@ def ticker_entry(pair: PairSpec, view: TickerView) -> dict[str, Any]:
 def levels(pair: PairSpec, side: list[Level]) -> list[dict[str, float]]:
     price_scale, lot_scale = 10**pair.pair_decimals, 10**pair.lot_decimals
     return [{"price": price / price_scale, "qty": lots / lot_scale} for price, lots in side]
+
+
+def levels_json(pair: PairSpec, side: list[Level]) -> str:
+    """`levels()` already serialised: `{"price": p, "qty": q}, ...` (repr is what json uses)."""
+    price_scale, lot_scale = 10**pair.pair_decimals, 10**pair.lot_decimals
+    return ", ".join(
+        f'{{"price": {price / price_scale!r}, "qty": {lots / lot_scale!r}}}' for price, lots in side
+    )
 
 
 def book_checksum(asks: list[Level], bids: list[Level]) -> int:
