@@ -121,3 +121,21 @@ async def test_dropped_and_stalled_streams_never_leave_stale_quotes_and_the_stre
     await wait_until(
         lambda: live_engine.snapshot().quotes["SOL/USD"].source == "ws", within_s=25, what="WS"
     )
+
+
+async def test_under_a_rate_limit_every_order_is_resolved_and_none_is_sent_twice(
+    live_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    faults.update({"rate_limit": 2})
+    decisions = [await live_engine.submit(buy("SOL/USD", "0.1")) for _ in range(6)]
+    faults.update({"rate_limit": 0})
+    assert any("DDoSProtection" in r.message for r in caplog.records)  # the limit did bite
+    await wait_until(lambda: not live_engine._orders.open_orders(Mode.LIVE), what="resolution")
+    sent = [o for o in live_engine.snapshot().recent_orders if o.venue_id is not None]
+    on_venue = {
+        o["clientOrderId"]: o["id"] for o in await live_engine._exchange.fetch_closed_orders()
+    }
+    assert on_venue == {o.client_id: o.venue_id for o in sent}
+    refused = [d for d in decisions if not d.approved]
+    assert all(d.rejected_by.code == "BREAKER_OPEN" for d in refused)  # type: ignore[union-attr]
