@@ -60,6 +60,28 @@ class RiskSettings(BaseModel):
     """A limit price further than this from mid (percent) is rejected."""
     max_orders_per_minute: int = 30
     """The engine's own order-rate budget, across all symbols and strategies."""
+    max_daily_loss_pct: float = 5.0
+    """No new exposure once equity is this far (percent) below the UTC day-start equity."""
+    max_drawdown_pct: float = 10.0
+    """No new exposure once equity is this far (percent) below its peak."""
+    max_total_exposure_pct: float = 60.0
+    """All positions together may not exceed this share of equity (percent)."""
+    max_cluster_exposure_pct: float = 40.0
+    """Positions in symbols that move together may not exceed this share of equity (percent)."""
+    cluster_correlation: float = 0.8
+    """Symbols whose rolling return correlation reaches this form one cluster."""
+    correlation_sample_s: float = 5.0
+    """How often mids are sampled for the rolling correlation."""
+    correlation_window: int = 60
+    """How many samples the rolling correlation spans."""
+    cooldown_losses: int = 3
+    """Losing trades in one symbol within the window that start its cooldown."""
+    cooldown_losses_global: int = 5
+    """Losing trades across all symbols within the window that start a global cooldown."""
+    cooldown_window_s: float = 3600.0
+    """The window losing trades are counted in."""
+    cooldown_s: float = 1800.0
+    """How long a cooldown blocks new exposure."""
 
 
 class StrategySettings(BaseModel):

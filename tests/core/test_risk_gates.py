@@ -89,6 +89,18 @@ def test_a_sound_small_buy_is_approved_by_every_gate() -> None:
         (buy(), context(free_quote=12.0), "min_balance", "BALANCE_TOO_LOW"),
         (buy(confidence=0.5), context(), "signal_confidence", "LOW_CONFIDENCE"),
         (buy(), context(orders_last_minute=30), "order_rate", "ORDER_RATE"),
+        (buy(), context(cooldown_until=NOW + 60), "cooldown", "COOLDOWN"),
+        (buy(), context(day_start_equity=10_600.0), "daily_loss", "DAILY_LOSS"),
+        (buy(), context(peak_equity=11_200.0), "drawdown", "DRAWDOWN"),
+        (buy(), context(exposure=5_999.0), "total_exposure", "EXPOSURE_TOO_HIGH"),
+        (buy(), context(cluster_exposure=3_999.0), "correlation_cluster", "CLUSTER_TOO_HIGH"),
+        (buy(), context(quote=replace(QUOTE, bid_volume=0.0)), "data_quality", "NO_VOLUME"),
+        (
+            buy(),
+            context(market=replace(BTC, status="cancel_only", active=False)),
+            "market_status",
+            "CANCEL_ONLY",
+        ),
         (buy(confidence=math.nan), context(), "signal_confidence", "LOW_CONFIDENCE"),
     ],
 )
@@ -145,6 +157,92 @@ def test_a_gate_that_raises_rejects_the_intent() -> None:
     decision = RiskGuard(RiskSettings(), gates=(broken,)).evaluate(buy(), context())  # type: ignore[arg-type]
     assert decision.verdict is Verdict.REJECT
     assert decision.rejected_by is not None and decision.rejected_by.code == "GATE_ERROR"
+
+
+LIMITS = RiskSettings()
+money = st.floats(min_value=0, max_value=1e7, allow_nan=False)
+
+
+@st.composite
+def contexts(draw: st.DrawFn) -> RiskContext:
+    """Any plausible state of the world, including bad quotes and every trading state."""
+    bid = draw(st.floats(min_value=1, max_value=200_000) | st.just(math.nan))
+    spread_bps = draw(st.floats(min_value=-5, max_value=200))
+    quote = Quote(
+        "BTC/USD",
+        bid,
+        bid * (1 + spread_bps / 10_000),
+        bid,
+        draw(st.floats(min_value=0, max_value=10)),
+        draw(st.floats(min_value=0, max_value=10)),
+        NOW - draw(st.floats(min_value=0, max_value=20)),
+    )
+    return context(
+        state=draw(st.sampled_from(TradingState)),
+        breaker_open=draw(st.booleans()),
+        quote=draw(st.none() | st.just(quote)),
+        equity=draw(st.floats(min_value=-100, max_value=1e7)),
+        position_amount=draw(st.decimals(min_value=0, max_value=10, places=8)),
+        free_quote=draw(money),
+        free_base=draw(st.floats(min_value=0, max_value=10)),
+        orders_last_minute=draw(st.integers(0, 60)),
+        day_start_equity=draw(money),
+        peak_equity=draw(money),
+        exposure=draw(money),
+        cluster_exposure=draw(money),
+        cooldown_until=NOW + draw(st.floats(min_value=-100, max_value=100)),
+    )
+
+
+@st.composite
+def intents(draw: st.DrawFn) -> OrderIntent:
+    limit = draw(st.booleans())
+    return OrderIntent(
+        "BTC/USD",
+        draw(st.sampled_from(Side)),
+        draw(st.decimals(min_value="0", max_value="100", places=8)),
+        OrderType.LIMIT if limit else OrderType.MARKET,
+        draw(st.decimals(min_value="1", max_value="200000", places=1)) if limit else None,
+        confidence=draw(st.floats(min_value=0, max_value=1)),
+        reduce_only=draw(st.booleans()),
+    )
+
+
+@given(intent=intents(), ctx=contexts())
+def test_an_approved_or_reduced_order_never_breaches_a_limit(
+    intent: OrderIntent, ctx: RiskContext
+) -> None:
+    decision = guard.evaluate(intent, ctx)
+    assert 0 <= decision.amount <= intent.amount  # REDUCE never increases
+    if not decision.approved:
+        return
+    assert ctx.state is not TradingState.HALTED and not ctx.breaker_open
+    assert ctx.quote is not None and ctx.now - ctx.quote.received_at <= LIMITS.max_quote_age_s
+    assert 0 < ctx.quote.spread_bps <= LIMITS.max_spread_bps
+    assert intent.confidence >= LIMITS.min_confidence
+    assert decision.amount >= BTC.min_amount and decision.amount % BTC.amount_step == 0
+    if intent.side is Side.SELL or intent.reduce_only:
+        if intent.side is Side.SELL:
+            assert float(decision.amount) <= ctx.free_base
+        return
+    price = float(intent.price) if intent.price is not None else ctx.quote.ask
+    notional = float(decision.amount) * price
+    slack = 1e-6 * max(1.0, ctx.equity)
+    assert ctx.orders_last_minute < LIMITS.max_orders_per_minute
+    assert ctx.now >= ctx.cooldown_until
+    assert float(ctx.position_amount) * price + notional <= ctx.equity * 0.20 + slack
+    assert ctx.exposure + notional <= ctx.equity * 0.60 + slack
+    assert ctx.cluster_exposure + notional <= ctx.equity * 0.40 + slack
+    assert ctx.free_quote - notional >= LIMITS.min_balance
+    if ctx.day_start_equity > 0:
+        assert ctx.equity > ctx.day_start_equity * 0.95
+    if ctx.peak_equity > 0:
+        assert ctx.equity > ctx.peak_equity * 0.90
+
+
+@given(intent=intents(), ctx=contexts())
+def test_halted_approves_nothing(intent: OrderIntent, ctx: RiskContext) -> None:
+    assert not guard.evaluate(intent, replace(ctx, state=TradingState.HALTED)).approved
 
 
 @given(

@@ -55,6 +55,13 @@ def local_rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
         return db.execute(sql).fetchall()
 
 
+def fills_so_far(data_dir: Path) -> int:
+    try:
+        return int(local_rows(data_dir, "SELECT COUNT(*) FROM fills")[0][0])
+    except sqlite3.OperationalError:  # the engine has not created the schema yet
+        return 0
+
+
 async def venue_state(
     info: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
@@ -87,9 +94,7 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        if (data_dir / "tradetui.db").exists() and local_rows(
-            data_dir, "SELECT COUNT(*) FROM fills"
-        )[0][0] >= 4:
+        if fills_so_far(data_dir) >= 4:
             break
     else:
         trading.kill()

@@ -222,7 +222,9 @@ async def test_a_nonce_pushed_ahead_by_another_client_on_the_key_is_recovered_on
     other = type(exchange)(
         {"apiKey": exchange.apiKey, "secret": exchange.secret, "urls": exchange.urls}
     )
-    other.nonce = lambda: int(time.time() * 1000) + 300  # a second process, slightly ahead
+    ours = exchange.nonce.__self__  # the engine's NonceManager
+    ahead = max(ours.last_nonce, int(time.time() * 1000)) + 300
+    other.nonce = lambda: ahead  # a second process on the key, slightly ahead of us
     try:
         await other.fetch_balance()
     finally:
@@ -306,3 +308,28 @@ async def test_live_balances_follow_the_balances_stream_between_rest_reads(
         lambda: engine.snapshot().balances["SOL"].total == sol_before + 2, what="WS balances"
     )
     assert engine.snapshot().balances["SOL"].free == sol_before + 2
+
+
+async def test_losing_trades_start_a_cooldown_that_survives_a_restart(
+    engine: Engine, make_engine: Callable[..., Engine]
+) -> None:
+    for _ in range(3):  # each round trip pays the spread and fees: a losing trade
+        await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("1"), confidence=0.9))
+        await engine.submit(
+            OrderIntent("SOL/USD", Side.SELL, Decimal("1"), confidence=0.9, reduce_only=True)
+        )
+    blocked = await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("1"), confidence=0.9))
+    assert blocked.rejected_by is not None and blocked.rejected_by.code == "COOLDOWN"
+    other = await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.1"), confidence=0.9))
+    assert other.approved  # the cooldown is SOL's alone
+    await engine.stop()
+    restarted = make_engine()
+    await restarted.start()
+    try:
+        await wait_until(lambda: "SOL/USD" in restarted.snapshot().quotes, what="quotes")
+        again = await restarted.submit(
+            OrderIntent("SOL/USD", Side.BUY, Decimal("1"), confidence=0.9)
+        )
+        assert again.rejected_by is not None and again.rejected_by.code == "COOLDOWN"
+    finally:
+        await restarted.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import time
 from collections import deque
@@ -15,6 +16,7 @@ from typing import Any
 from tradetui.config import Settings
 from tradetui.core.balances import LiveBalances
 from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.correlation import CorrelationTracker
 from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
 from tradetui.core.market_data import MarketData
 from tradetui.core.model import (
@@ -27,11 +29,13 @@ from tradetui.core.model import (
     MarketInfo,
     Mode,
     OrderIntent,
+    Side,
     TradingState,
 )
 from tradetui.core.orders import OrderManager
 from tradetui.core.paper import PaperBroker
 from tradetui.core.portfolio import Portfolio, equity
+from tradetui.core.protections import Protections
 from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import Strategy
@@ -88,6 +92,11 @@ class Engine:
         self._exchange: Any = None
         self._venue: Venue | None = None
         self._live_balances: LiveBalances | None = None
+        risk = settings.risk
+        self._correlation = CorrelationTracker(
+            settings.symbols, risk.correlation_window, risk.cluster_correlation
+        )
+        self._protections = Protections(risk)
         self._sent_at: deque[float] = deque()
         """When each order of the last minute was sent (for the order-rate gate)."""
         self._strategies: list[Strategy] = []
@@ -126,6 +135,9 @@ class Engine:
             peak = await self._store.get_value(f"peak_equity:{mode.value}")
             if peak is not None:
                 self._peak[mode] = self._peak_saved[mode] = float(peak)
+        cooldowns = await self._store.get_value("cooldowns")
+        if cooldowns is not None:
+            self._protections.cooldowns = {k: float(v) for k, v in json.loads(cooldowns).items()}
         try:
             await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT_S)
         except TimeoutError:
@@ -153,6 +165,7 @@ class Engine:
         )
         self._tasks = self._market_data.tasks()
         self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))
+        self._tasks.append(asyncio.create_task(self._correlation_loop(), name="correlation"))
         if self._live_balances is not None:
             private_streams = (
                 ("fills", self._orders.watch_fills_once, self._stream_health),
@@ -337,6 +350,10 @@ class Engine:
         portfolio = self._portfolios[self._mode]
         quote_ccy = market.quote if market else "USD"
         base_ccy = market.base if market else ""
+        notionals = {s: p.notional for s, p in portfolio.positions(quotes).items()}
+        cluster = self._correlation.clusters.get(intent.symbol, frozenset({intent.symbol}))
+        day_start = self._day_start.get(self._mode)
+        today = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
         return RiskContext(
             now=now,
             state=self._state,
@@ -351,6 +368,11 @@ class Engine:
             free_quote=float(balances[quote_ccy].free) if quote_ccy in balances else 0.0,
             free_base=float(balances[base_ccy].free) if base_ccy in balances else 0.0,
             orders_last_minute=len(self._sent_at),
+            day_start_equity=day_start[1] if day_start and day_start[0] == today else 0.0,
+            peak_equity=self._peak.get(self._mode, 0.0),
+            exposure=sum(notionals.values()),
+            cluster_exposure=sum(notionals.get(s, 0.0) for s in cluster),
+            cooldown_until=self._protections.until(intent.symbol),
         )
 
     def _holds_changed(self, mode: Mode) -> None:
@@ -359,7 +381,12 @@ class Engine:
 
     def _on_fill(self, fill: Fill) -> None:
         self._holds_changed(fill.mode)
-        if self._portfolios[fill.mode].apply(fill):
+        portfolio = self._portfolios[fill.mode]
+        realized_before = portfolio.realized(fill.symbol)
+        if portfolio.apply(fill):
+            if fill.side is Side.SELL and portfolio.realized(fill.symbol) < realized_before:
+                if self._protections.record_loss(fill.symbol, self._clock()) and self._started:
+                    self._store.put_value("cooldowns", json.dumps(self._protections.cooldowns))
             log.info(
                 "fill %s %s %s @ %s (%s)",
                 fill.side.value,
@@ -394,6 +421,12 @@ class Engine:
                         await self.submit(intent)
                     except StoreError as exc:
                         log.error("order not placed: %s", exc)
+
+    async def _correlation_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.risk.correlation_sample_s)
+            quotes = self._market_data.quotes if self._market_data else {}
+            self._correlation.sample({s: q.mid for s, q in quotes.items()})
 
     async def _live_sync_loop(self) -> None:
         last_sync = 0.0

@@ -104,6 +104,7 @@ def market_infos(markets: dict[str, dict[str, Any]], symbols: list[str]) -> dict
             min_amount=_dec((limits.get("amount") or {}).get("min"), "0"),
             min_cost=_dec((limits.get("cost") or {}).get("min"), "0"),
             active=market.get("active") is not False,
+            status=str((market.get("info") or {}).get("status") or "online"),
         )
     return infos
 

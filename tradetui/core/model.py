@@ -88,6 +88,8 @@ class MarketInfo:
     min_amount: Decimal
     min_cost: Decimal
     active: bool = True
+    status: str = "online"
+    """The venue's word for the market: online, cancel_only, post_only, delisted ..."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,11 @@ class Portfolio:
             if lot.amount > 0 and lot.amount >= min_amounts.get(s, ZERO)
         )
 
+    def realized(self, symbol: str) -> Decimal:
+        """Realized PnL in ``symbol`` so far (fees included)."""
+        lot = self._lots.get(symbol)
+        return lot.realized_pnl if lot is not None else ZERO
+
     def amount(self, symbol: str) -> Decimal:
         """Position amount in ``symbol``."""
         lot = self._lots.get(symbol)

@@ -28,3 +28,13 @@ class RiskContext:
     """Free balance of the base currency (what a sell may use)."""
     orders_last_minute: int = 0
     """Orders sent (to either ledger) in the last 60 seconds."""
+    day_start_equity: float = 0.0
+    """Equity at the start of the UTC day (0 while unknown)."""
+    peak_equity: float = 0.0
+    """Highest equity seen (0 while unknown)."""
+    exposure: float = 0.0
+    """Notional of all positions at their marks."""
+    cluster_exposure: float = 0.0
+    """Notional of positions in symbols correlated with the intent's (its own included)."""
+    cooldown_until: float = 0.0
+    """New exposure in this symbol is blocked until this time (engine clock)."""

@@ -31,6 +31,8 @@ def _ok(
     return GateResult(gate, True, "OK", value, limit, floor=gate in _FLOOR_GATES), amount
 
 
+_STATUS_CODES = {"cancel_only": "CANCEL_ONLY", "delisted": "DELISTED", "post_only": "POST_ONLY"}
+
 _PASSED = {
     name: GateResult(name, True, "OK")
     for name in ("trading_state", "circuit_breaker", "market_status", "order_sanity")
@@ -96,6 +98,9 @@ def market_status(
     """Unknown or inactive markets are not traded."""
     if ctx.market is None:
         return _reject("market_status", "MARKET_UNKNOWN", f"{intent.symbol} is not a known market")
+    status = ctx.market.status
+    if status in _STATUS_CODES:
+        return _reject("market_status", _STATUS_CODES[status], f"{intent.symbol} is {status}")
     if not ctx.market.active:
         return _reject("market_status", "MARKET_INACTIVE", f"{intent.symbol} is not trading")
     return _PASSED["market_status"], amount
@@ -118,6 +123,8 @@ def data_quality(
         )
     if quote.bid >= quote.ask:
         return _reject("data_quality", "BOOK_CROSSED", "bid is at or above ask")
+    if not (quote.bid_volume > 0 and quote.ask_volume > 0):
+        return _reject("data_quality", "NO_VOLUME", "the quote shows no size at the touch")
     spread = quote.spread_bps
     if spread > lim.max_spread_bps:
         return _reject(
@@ -176,6 +183,52 @@ def order_rate(
     return _ok("order_rate", amount, sent, limit)
 
 
+def cooldown(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """After a run of losing trades, no new exposure until the cooldown ends."""
+    left = ctx.cooldown_until - ctx.now
+    if left > 0 and _increases_exposure(intent):
+        return _reject("cooldown", "COOLDOWN", f"cooling down for {left:.0f}s more", left, 0.0)
+    return _ok("cooldown", amount, max(0.0, left), 0.0)
+
+
+def daily_loss(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """No new exposure once today's loss (realized and unrealized) reaches the limit."""
+    if ctx.day_start_equity <= 0:
+        return _ok("daily_loss", amount)
+    loss_pct = (ctx.day_start_equity - ctx.equity) / ctx.day_start_equity * 100
+    if loss_pct >= lim.max_daily_loss_pct and _increases_exposure(intent):
+        return _reject(
+            "daily_loss",
+            "DAILY_LOSS",
+            f"down {loss_pct:.2f}% today",
+            loss_pct,
+            lim.max_daily_loss_pct,
+        )
+    return _ok("daily_loss", amount, loss_pct, lim.max_daily_loss_pct)
+
+
+def drawdown(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """No new exposure once equity is too far below its peak."""
+    if ctx.peak_equity <= 0:
+        return _ok("drawdown", amount)
+    drawdown_pct = (ctx.peak_equity - ctx.equity) / ctx.peak_equity * 100
+    if drawdown_pct >= lim.max_drawdown_pct and _increases_exposure(intent):
+        return _reject(
+            "drawdown",
+            "DRAWDOWN",
+            f"{drawdown_pct:.2f}% below peak",
+            drawdown_pct,
+            lim.max_drawdown_pct,
+        )
+    return _ok("drawdown", amount, drawdown_pct, lim.max_drawdown_pct)
+
+
 def position_count(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
@@ -219,6 +272,60 @@ def position_size(
             lim.max_position_pct,
         )
     return _ok("position_size", allowed, after_pct, lim.max_position_pct)
+
+
+def total_exposure(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """All positions together stay within their share of equity (reduces buys)."""
+    return _exposure_cap(
+        "total_exposure",
+        "EXPOSURE_TOO_HIGH",
+        ctx.exposure,
+        lim.max_total_exposure_pct,
+        intent,
+        amount,
+        ctx,
+    )
+
+
+def correlation_cluster(
+    intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
+) -> GateOutcome:
+    """Positions in symbols that move together stay within their share of equity (reduces buys)."""
+    return _exposure_cap(
+        "correlation_cluster",
+        "CLUSTER_TOO_HIGH",
+        ctx.cluster_exposure,
+        lim.max_cluster_exposure_pct,
+        intent,
+        amount,
+        ctx,
+    )
+
+
+def _exposure_cap(
+    gate: str,
+    code: str,
+    held: float,
+    limit_pct: float,
+    intent: OrderIntent,
+    amount: Decimal,
+    ctx: RiskContext,
+) -> GateOutcome:
+    assert ctx.market is not None
+    if not _increases_exposure(intent):
+        return _ok(gate, amount, held / ctx.equity * 100 if ctx.equity > 0 else None, limit_pct)
+    if ctx.equity <= 0:
+        return _reject(gate, "NO_EQUITY", "equity is not positive", ctx.equity, 0.0)
+    price = _reference_price(intent, ctx)
+    after_pct = (held + float(amount) * price) / ctx.equity * 100
+    allowed = _cap(amount, (ctx.equity * limit_pct / 100 - held) / price, ctx.market.amount_step)
+    if allowed < ctx.market.min_amount:
+        return _reject(
+            gate, code, f"exposure would be {after_pct:.1f}% of equity", after_pct, limit_pct
+        )
+    return _ok(gate, allowed, after_pct, limit_pct)
 
 
 def min_balance(
@@ -265,8 +372,13 @@ GATES: tuple[Gate, ...] = (
     data_quality,
     order_sanity,
     order_rate,
+    cooldown,
+    daily_loss,
+    drawdown,
     position_count,
     position_size,
+    total_exposure,
+    correlation_cluster,
     min_balance,
     signal_confidence,
 )
