@@ -28,6 +28,7 @@ from tradetui.core.model import (
     GateResult,
     MarketInfo,
     Mode,
+    Order,
     OrderIntent,
     Side,
     TradingState,
@@ -126,6 +127,9 @@ class Engine:
         saved_state = await self._store.get_value("trading_state")
         if saved_state is not None and saved_state in TradingState.__members__:
             self._state = TradingState(saved_state)
+        # "running" left behind means the last session never reached stop(): it crashed.
+        unclean = await self._store.get_value("session") == "running"
+        await self._store.put_value("session", "running")
         await self._replay_fills()
         for mode in Mode:
             saved = await self._store.get_value(f"day_start:{mode.value}")
@@ -147,6 +151,7 @@ class Engine:
         except GatewayError as exc:
             raise EngineError(str(exc)) from None
         await self._orders.restore()
+        adopted: list[Order] = []
         if self._orders.exchange is not None:
             self._live_balances = LiveBalances(
                 self._exchange, self._clock, self._breakers["account"]
@@ -154,8 +159,17 @@ class Engine:
             if self._mode is Mode.LIVE:
                 await self._live_balances.refresh()
             # Before any strategy runs: the venue's open orders and our unfinished ones agree.
-            await self._orders.adopt_venue_orders()
+            adopted = await self._orders.adopt_venue_orders()
             await self._orders.sync_live()
+        if unclean and self._mode is Mode.LIVE and self._state is TradingState.ACTIVE:
+            self._set_state(TradingState.PAUSED)
+            log.warning(
+                "the last session ended without a clean stop: starting PAUSED. Reconciliation "
+                "adopted %d venue order(s); %d live order(s) are open. Resume when satisfied.",
+                len(adopted),
+                len(self._orders.open_orders(Mode.LIVE)),
+                extra={"event": "unclean_start"},
+            )
         self._market_data = MarketData(
             self._exchange,
             self.settings.symbols,
@@ -211,6 +225,7 @@ class Engine:
             self._venue = None
         if self._started:
             await self._store.put_value("trading_state", self._state.value)
+            await self._store.put_value("session", "clean")
             for mode, peak in self._peak.items():
                 if peak != self._peak_saved.get(mode):
                     await self._store.put_value(f"peak_equity:{mode.value}", repr(peak))
