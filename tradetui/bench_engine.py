@@ -12,6 +12,7 @@ import textwrap
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from tradetui.bench_figures import Figure, percentile
 
@@ -139,3 +140,86 @@ async def _order_roundtrip(orders: int) -> list[Figure]:
 
 def _json_list(values: list[str]) -> str:
     return "[" + ",".join(f'"{v}"' for v in values) + "]"
+
+
+MD_SECONDS = 3.0
+MD_WARMUP_S = 1.0
+
+
+def bench_md_ingest(seconds: float = MD_SECONDS) -> list[Figure]:
+    """Ticker and book updates per second the engine applies to its snapshot, against ccxt alone.
+
+    `md_ingest.rate`: watch_ticker / watch_order_book results the engine's market data copies
+    into its snapshot; `md_ingest.ccxt_rate`: the same subscriptions on a bare ccxt.pro client
+    that does nothing with what it gets. Both against one simulator (in a child process)
+    ticking every 0.5 ms; `md_ingest.kept` is the engine's share of ccxt's rate.
+    """
+    from tradetui.bench_sim import WS_TICK_S, _ChildSim
+
+    with _ChildSim({"tick_interval": WS_TICK_S, "seed": 7}) as (info, _):
+        engine_rate = asyncio.run(_engine_ingest(info, seconds))
+        ccxt_rate = asyncio.run(_ccxt_ingest(info, seconds))
+    return [
+        Figure("md_ingest.rate", engine_rate, "msgs/s"),
+        Figure("md_ingest.ccxt_rate", ccxt_rate, "msgs/s"),
+        Figure("md_ingest.kept", engine_rate / ccxt_rate * 100 if ccxt_rate else 0.0, "%"),
+    ]
+
+
+async def _engine_ingest(info: Any, seconds: float) -> float:
+    from tradetui.config import load_settings
+    from tradetui.core.engine import Engine
+    from tradetui.paths import DataPaths
+
+    venue = {
+        "exchange": "sim-external",
+        "rest_url": info.rest,
+        "ws_public_url": info.ws_public,
+        "ws_private_url": info.ws_private,
+        "account": "bench-no-credentials",
+    }
+    settings = load_settings(None, strategy={"enabled": False}, venue=venue)
+    with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
+        engine = Engine(settings, DataPaths(Path(data_dir)))
+        await engine.start()
+        try:
+            market_data = engine._market_data
+            assert market_data is not None
+            await asyncio.sleep(MD_WARMUP_S)
+            before, started = market_data.messages_received, time.perf_counter()
+            await asyncio.sleep(seconds)
+            return (market_data.messages_received - before) / (time.perf_counter() - started)
+        finally:
+            await engine.stop()
+
+
+async def _ccxt_ingest(info: Any, seconds: float) -> float:
+    from tradetui.core.ccxt_loader import pro_exchange_class
+
+    client = pro_exchange_class("kraken")(info.ccxt_config())
+    count = 0
+
+    async def loop(watch: Any, symbol: str) -> None:
+        nonlocal count
+        while True:
+            await watch(symbol)
+            count += 1
+
+    try:
+        await client.load_markets()
+        symbols = ["BTC/USD", "ETH/USD", "SOL/USD"]
+        tasks = [
+            asyncio.create_task(loop(watch, symbol))
+            for symbol in symbols
+            for watch in (client.watch_ticker, client.watch_order_book)
+        ]
+        await asyncio.sleep(MD_WARMUP_S)
+        before, started = count, time.perf_counter()
+        await asyncio.sleep(seconds)
+        rate = (count - before) / (time.perf_counter() - started)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return rate
+    finally:
+        await client.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import queue
 import time
 from multiprocessing.queues import Queue
 from typing import TYPE_CHECKING, Any
@@ -57,8 +58,19 @@ class _ChildSim:
 
     def __enter__(self) -> tuple[Any, list[tuple[str, str]]]:
         self._process.start()
-        info, keys = self._queue.get(timeout=START_TIMEOUT_S)
-        return info, keys
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                info, keys = self._queue.get(timeout=0.2)
+                return info, keys
+            except queue.Empty:
+                # Fail fast (instead of after the whole timeout) when the child died.
+                if not self._process.is_alive():
+                    break
+        self.__exit__()
+        raise RuntimeError(
+            f"the simulator process did not start (exit code {self._process.exitcode})"
+        )
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()

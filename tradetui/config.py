@@ -37,6 +37,11 @@ class VenueSettings(BaseModel):
     """Consecutive transport failures that open a circuit breaker."""
     breaker_open_s: float = 5.0
     """How long an open breaker fails fast before letting one trial call through."""
+    dead_man_s: float = 60.0
+    """Live mode keeps the venue's dead-man's switch armed with this timeout (0: off), so
+    orders are canceled even if the process dies."""
+    flatten_attempts: int = 3
+    """How many times FLATTEN sends closing orders and checks again before it gives up."""
     unknown_order_grace_s: float = 10.0
     """How long an order whose send failed may still surface on the venue before it counts as never sent."""
 

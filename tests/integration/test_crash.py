@@ -112,9 +112,7 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     assert reconciling.returncode == 0, reconciling.stderr
     messages = [json.loads(line)["msg"] for line in reconciling.stdout.splitlines()]
     assert any("ended without a clean stop: starting PAUSED" in m for m in messages)
-    assert local_rows(data_dir, "SELECT value FROM kv WHERE key = 'trading_state'") == [
-        ("PAUSED",)
-    ]
+    assert local_rows(data_dir, "SELECT value FROM kv WHERE key = 'trading_state'") == [("PAUSED",)]
 
     orders, trades, balance = asyncio.run(venue_state(standalone_sim))
     ours = [o for o in orders if str(o["clientOrderId"]).startswith("tt")]

@@ -333,3 +333,55 @@ async def test_losing_trades_start_a_cooldown_that_survives_a_restart(
         assert again.rejected_by is not None and again.rejected_by.code == "COOLDOWN"
     finally:
         await restarted.stop()
+
+
+async def test_flatten_halts_cancels_closes_every_position_and_survives_a_restart(
+    engine: Engine, make_engine: Callable[..., Engine]
+) -> None:
+    from tradetui.core.engine import EngineError
+
+    await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("2"), confidence=0.9))
+    await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.2"), confidence=0.9))
+    await engine.submit(resting_bid(engine))
+    with pytest.raises(EngineError, match="confirm"):
+        await engine.flatten()
+    assert engine.snapshot().state is TradingState.ACTIVE  # nothing happened unconfirmed
+    assert await engine.flatten(confirmed=True)
+    snapshot = engine.snapshot()
+    assert snapshot.state is TradingState.HALTED and snapshot.open_orders == ()
+    assert {s: p.amount for s, p in snapshot.positions.items()} == {
+        "SOL/USD": 0,
+        "ETH/USD": 0,
+    }
+    strategy_buy = await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("1"), flatten=True))
+    assert strategy_buy.rejected_by is not None and strategy_buy.rejected_by.code == "HALTED"
+    await engine.stop()
+    restarted = make_engine()
+    await restarted.start()
+    try:
+        assert restarted.snapshot().state is TradingState.HALTED
+        assert all(p.amount == 0 for p in restarted.snapshot().positions.values())
+    finally:
+        await restarted.stop()
+
+
+async def test_live_flatten_is_checked_against_the_venue(engine: Engine) -> None:
+    await engine.set_mode(Mode.LIVE)
+    await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("3"), confidence=0.9))
+    await wait_until(lambda: "SOL/USD" in engine.snapshot().positions, what="live fill")
+    assert await engine.flatten(confirmed=True)
+    venue_trades = await engine._exchange.fetch_my_trades("SOL/USD")
+    bought = sum(t["amount"] for t in venue_trades if t["side"] == "buy")
+    sold = sum(t["amount"] for t in venue_trades if t["side"] == "sell")
+    assert bought == sold == 3
+
+
+async def test_live_mode_keeps_the_venue_dead_mans_switch_armed(engine: Engine) -> None:
+    deadman = engine._venue.sim.exchange.deadman  # type: ignore[union-attr]
+    assert deadman.triggers == {}
+    await engine.set_mode(Mode.LIVE)
+    await wait_until(lambda: bool(deadman.triggers), what="armed")
+    [(_, trigger)] = deadman.triggers.values()
+    assert trigger > time.time() + 30  # about a minute ahead
+    await engine.set_mode(Mode.PAPER)
+    await wait_until(lambda: not deadman.triggers, what="disarmed")

@@ -69,3 +69,10 @@ async def test_cli_help_exits_zero() -> None:
     stdout, _ = await within(process.communicate(), 30)
     assert process.returncode == 0
     assert b"--seed" in stdout
+
+
+def test_flash_crash_flag_is_off_unless_asked_for() -> None:
+    from tradetui.sim.cli import parse_args
+
+    assert parse_args([]).flash_crash is False
+    assert parse_args(["--flash-crash"]).flash_crash is True

@@ -1,5 +1,7 @@
-"""Endpoints added for full protocol coverage, driven through unmodified ccxt / ccxt.pro kraken:
-OHLC, Trades, CancelAllOrdersAfter, validate, userref, duplicate cl_ord_id, WS trade/ohlc, heartbeat."""
+"""Protocol coverage through unmodified ccxt / ccxt.pro kraken: OHLC, Trades, dead man's switch, more.
+
+Also validate, userref, duplicate cl_ord_id, WS trade/ohlc, heartbeat and per-update book checksums.
+"""
 
 from __future__ import annotations
 
@@ -198,3 +200,59 @@ async def test_ohlc_subscription_rejects_unknown_interval(sim_server: SimServer)
     )
     reply = next(m for m in messages if m.get("method") == "subscribe")
     assert reply["success"] is False and reply["req_id"] == 9
+
+
+async def test_every_book_update_carries_the_checksum_of_the_book_after_it(
+    manual_server: SimServer,
+) -> None:
+    """Updates stream one level at a time; a client applying them stays checksum-exact."""
+    import zlib
+
+    assert manual_server.info is not None
+    pm = manual_server.exchange.market.pairs["XETHZUSD"]
+    scale_p, scale_q = 10**pm.spec.pair_decimals, 10**pm.spec.lot_decimals
+
+    def crc(asks: dict[int, int], bids: dict[int, int]) -> int:
+        text = "".join(f"{p}{q}" for p, q in sorted(asks.items())[:10])
+        text += "".join(f"{p}{q}" for p, q in sorted(bids.items(), reverse=True)[:10])
+        return zlib.crc32(text.encode())
+
+    def apply(side: dict[int, int], levels: list[dict[str, float]], is_bid: bool) -> None:
+        for level in levels:
+            price, qty = round(level["price"] * scale_p), round(level["qty"] * scale_q)
+            if qty:
+                side[price] = qty
+            else:
+                side.pop(price, None)
+        while len(side) > 10:
+            del side[min(side) if is_bid else max(side)]
+
+    subscribe = {"method": "subscribe", "params": {"channel": "book", "symbol": ["ETH/USD"]},
+                 "req_id": 1}  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(manual_server.info.ws_public) as ws:
+            await ws.send_str(json.dumps(subscribe))
+            bids: dict[int, int] = {}
+            asks: dict[int, int] = {}
+            updates = 0
+            stepped = False
+            while True:
+                frame = await within(ws.receive())
+                message = json.loads(frame.data)
+                if message.get("channel") != "book":
+                    continue
+                data = message["data"][0]
+                apply(bids, data["bids"], True)
+                apply(asks, data["asks"], False)
+                assert data["checksum"] == crc(asks, bids)
+                if message["type"] == "update":
+                    updates += 1
+                    assert len(data["bids"]) + len(data["asks"]) == 1
+                if not stepped:
+                    for _ in range(10):
+                        manual_server.step()
+                    stepped = True
+                    expected = (dict(pm.top(True, 10)), dict(pm.top(False, 10)))
+                elif (bids, asks) == expected:
+                    break
+            assert updates > 10

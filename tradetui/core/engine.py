@@ -10,6 +10,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +54,8 @@ REST_FALLBACK_S = 5.0
 """REST order sync interval while the executions stream is healthy."""
 CONNECT_TIMEOUT_S = 30.0
 STRATEGY_STOP_TIMEOUT_S = 10.0
+FLATTEN_WAIT_S = 5.0
+"""How long one FLATTEN attempt waits for the venue to report its closing orders done."""
 
 
 class EngineError(Exception):
@@ -113,6 +116,7 @@ class Engine:
         self._streams_healthy = False
         self._stop_requested = asyncio.Event()
         self._strategy_task: asyncio.Task[None] | None = None
+        self._dead_man_armed = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -180,6 +184,8 @@ class Engine:
         self._tasks = self._market_data.tasks()
         self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))
         self._tasks.append(asyncio.create_task(self._correlation_loop(), name="correlation"))
+        if self._orders.exchange is not None and self.settings.venue.dead_man_s > 0:
+            self._tasks.append(asyncio.create_task(self._dead_man_loop(), name="dead man"))
         if self._live_balances is not None:
             private_streams = (
                 ("fills", self._orders.watch_fills_once, self._stream_health),
@@ -219,6 +225,8 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        if self._dead_man_armed:
+            await self._arm_dead_man(0.0)  # a clean stop leaves open orders to reconciliation
         if self._venue is not None:
             with contextlib.suppress(Exception):
                 await self._venue.close()
@@ -285,6 +293,66 @@ class Engine:
         await self._orders.cancel_all()
         self._holds_changed(Mode.LIVE)
 
+    async def flatten(self, confirmed: bool = False) -> bool:
+        """Kill switch in depth: HALT, cancel everything, then close every position at market
+        and check against the venue, retrying a bounded number of times. True when flat."""
+        if not confirmed:
+            raise EngineError("flatten sells every position at market: confirm it first")
+        await self.kill()
+        attempts = self.settings.venue.flatten_attempts
+        for attempt in range(1, attempts + 1):
+            remaining = self._open_positions()
+            if not remaining:
+                log.warning("flatten: flat", extra={"event": "flatten", "flat": True})
+                return True
+            log.warning(
+                "flatten attempt %d/%d: closing %s",
+                attempt,
+                attempts,
+                ", ".join(f"{amount} {symbol}" for symbol, amount in remaining.items()),
+                extra={"event": "flatten"},
+            )
+            for symbol, amount in remaining.items():
+                await self.submit(
+                    OrderIntent(
+                        symbol,
+                        Side.SELL,
+                        amount,
+                        strategy="kill-switch",
+                        confidence=1.0,
+                        reduce_only=True,
+                        flatten=True,
+                    )
+                )
+            await self._await_venue_fills()
+        remaining = self._open_positions()
+        if remaining:
+            log.error(
+                "flatten gave up after %d attempts; still open: %s",
+                attempts,
+                remaining,
+                extra={"event": "flatten", "flat": False},
+            )
+        return not remaining
+
+    def _open_positions(self) -> dict[str, Decimal]:
+        """Positions of the current ledger large enough to trade, by symbol."""
+        return {
+            symbol: position.amount
+            for symbol, position in self._portfolios[self._mode].positions({}).items()
+            if symbol in self._markets and position.amount >= self._markets[symbol].min_amount
+        }
+
+    async def _await_venue_fills(self) -> None:
+        """In live mode, read the venue (REST) until the closing orders are done or time is up."""
+        if self._mode is not Mode.LIVE:
+            return
+        for _ in range(int(FLATTEN_WAIT_S / 0.25)):
+            await self._orders.sync_live()  # the venue's own trade history is the check
+            if not self._orders.open_orders(Mode.LIVE):
+                return
+            await asyncio.sleep(0.25)
+
     async def release(self) -> None:
         """Release the kill switch into PAUSED, so nothing trades until the operator resumes."""
         if self._state is TradingState.HALTED:
@@ -300,6 +368,8 @@ class Engine:
             assert self._live_balances is not None  # authenticated, checked above
             await self._live_balances.refresh()  # the risk guard needs venue balances at once
         self._mode = mode
+        if self.settings.venue.dead_man_s > 0 and self._orders.exchange is not None:
+            await self._arm_dead_man(self.settings.venue.dead_man_s if mode is Mode.LIVE else 0.0)
         log.warning("mode changed to %s", mode.value, extra={"event": "mode", "mode": mode.value})
 
     def live_target(self) -> str:
@@ -433,9 +503,33 @@ class Engine:
                     continue
                 for intent in intents:
                     try:
-                        await self.submit(intent)
+                        # Only the kill switch may flatten through a HALT.
+                        await self.submit(replace(intent, flatten=False))
                     except StoreError as exc:
                         log.error("order not placed: %s", exc)
+
+    async def _dead_man_loop(self) -> None:
+        """Keep the venue's CancelAllOrdersAfter timer armed while live, disarmed otherwise."""
+        timeout_s = self.settings.venue.dead_man_s
+        while True:
+            live = self._mode is Mode.LIVE
+            if live or self._dead_man_armed:
+                await self._arm_dead_man(timeout_s if live else 0.0)
+            await asyncio.sleep(max(1.0, timeout_s / 3))
+
+    async def _arm_dead_man(self, timeout_s: float) -> None:
+        try:
+            await self._exchange.cancel_all_orders_after(int(timeout_s * 1000))
+        except Exception as exc:  # noqa: BLE001 - retried on the next beat
+            log.warning("dead-man's switch not %s: %s", "armed" if timeout_s else "disarmed", exc)
+            return
+        if self._dead_man_armed != (timeout_s > 0):
+            log.info(
+                "dead-man's switch %s",
+                f"armed ({timeout_s:.0f}s)" if timeout_s else "disarmed",
+                extra={"event": "dead_man", "armed": timeout_s > 0},
+            )
+        self._dead_man_armed = timeout_s > 0
 
     async def _correlation_loop(self) -> None:
         while True:

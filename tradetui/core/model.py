@@ -141,6 +141,8 @@ class OrderIntent:
     strategy: str = "manual"
     confidence: float = 1.0
     reduce_only: bool = False
+    flatten: bool = False
+    """Set only by the kill switch's FLATTEN step: the one kind of order HALTED lets through."""
 
 
 @dataclass(slots=True)

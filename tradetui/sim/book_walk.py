@@ -1,4 +1,5 @@
-"""Plans a taker's fills across the synthetic book and other accounts' resting orders.
+"""Plans a taker's fills across the synthetic book and other accounts' resting orders, and
+checks an order against Kraken's minimums and the account's funds before it trades.
 
 Price-time priority: the better price trades first; at one price the synthetic
 liquidity, which was there before any account order, trades before the account
@@ -7,11 +8,15 @@ orders, and those trade in the order they arrived.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
+from tradetui.sim import errors
 from tradetui.sim.accounts import Account
+from tradetui.sim.errors import KrakenError
+from tradetui.sim.fmt import quant
+from tradetui.sim.instruments import TAKER_FEE_RATE
 from tradetui.sim.market import PairMarket
-from tradetui.sim.orders import Order
+from tradetui.sim.orders import ZERO, Order, OrderRequest
 
 Piece = tuple[int, int, Order | None]
 """(price ticks, lots, the resting account order hit, or None for synthetic liquidity)."""
@@ -66,3 +71,33 @@ def plan_taker(
         if budget is not None:
             budget -= pm.price(price) * pm.qty(take)
     return pieces
+
+
+def check_order(
+    account: Account, req: OrderRequest, pm: PairMarket, plan: list[Piece], quote_places: int
+) -> None:
+    """Raise the KrakenError Kraken would answer for an order below minimums or unfunded."""
+    spec = req.pair
+    if req.viqc and (req.ordertype != "market" or req.side != "buy"):
+        raise errors.invalid_argument("viqc")
+    if not req.viqc and req.volume < spec.ordermin:
+        raise KrakenError(errors.ORDER_MINIMUM)
+    plan_cost = sum((pm.price(price) * pm.qty(lots) for price, lots, _ in plan), ZERO)
+    if req.viqc:
+        notional = req.volume
+    elif req.price is not None:
+        notional = req.price * req.volume
+    else:
+        best = pm.best_ask() if req.side == "buy" else pm.best_bid()
+        reference = pm.price(best[0]) if best else pm.price(pm.last_ticks)
+        notional = reference * req.volume
+    if notional < spec.costmin:
+        raise KrakenError(errors.COST_MINIMUM)
+    if req.side == "sell":
+        if account.available(spec.base) < req.volume:
+            raise KrakenError(errors.INSUFFICIENT_FUNDS)
+        return
+    spend = plan_cost if req.ordertype == "market" and not req.viqc else notional
+    need = quant(spend * (1 + TAKER_FEE_RATE), quote_places, ROUND_UP)
+    if account.available(spec.quote) < need:
+        raise KrakenError(errors.INSUFFICIENT_FUNDS)

