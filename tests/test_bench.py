@@ -65,7 +65,8 @@ def test_unknown_benchmark_is_a_one_line_error_with_exit_2(
     assert captured.out == ""
     assert captured.err.strip().splitlines() == [
         "tradetui bench: unknown benchmark 'warp_drive'; "
-        "choose from nonce, risk_eval, sim_ws, sim_rest"
+        "choose from nonce, risk_eval, sim_ws, sim_rest, order_roundtrip, md_ingest, "
+        "kill_switch, startup, rss"
     ]
 
 
@@ -93,3 +94,11 @@ def test_sim_benchmarks_are_registered(capsys: pytest.CaptureFixture[str]) -> No
     from tradetui.bench import BENCHMARKS
 
     assert {"sim_ws", "sim_rest"} <= set(BENCHMARKS)
+
+
+def test_the_kill_switch_benchmark_halts_and_cancels_fifty_venue_orders() -> None:
+    from tradetui.bench_engine import bench_kill_switch
+
+    figures = {f.name: f for f in bench_kill_switch()}  # raises if any order survives
+    assert set(figures) == {"kill_switch.halt_ms", "kill_switch.cancel_all_ms"}
+    assert 0 < figures["kill_switch.halt_ms"].value <= figures["kill_switch.cancel_all_ms"].value

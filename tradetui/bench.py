@@ -8,10 +8,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tradetui.bench_figures import Figure, percentile
 
 if TYPE_CHECKING:
     from tradetui.core.model import OrderIntent
@@ -20,15 +22,6 @@ if TYPE_CHECKING:
 NONCE_SECONDS = 1.0
 RISK_EVALUATIONS = 20_000
 RISK_WARMUP = 2_000
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One measured number."""
-
-    name: str
-    value: float
-    unit: str
 
 
 Benchmark = Callable[[], list[Figure]]
@@ -71,14 +64,9 @@ def bench_risk_eval(evaluations: int = RISK_EVALUATIONS) -> list[Figure]:
         samples_ns.append(clock() - start)
     samples_ns.sort()
     return [
-        Figure("risk_eval.p50", _percentile(samples_ns, 50) / 1000, "us"),
-        Figure("risk_eval.p99", _percentile(samples_ns, 99) / 1000, "us"),
+        Figure("risk_eval.p50", percentile(samples_ns, 50) / 1000, "us"),
+        Figure("risk_eval.p99", percentile(samples_ns, 99) / 1000, "us"),
     ]
-
-
-def _percentile(sorted_values: list[int], pct: float) -> float:
-    index = min(len(sorted_values) - 1, int(len(sorted_values) * pct / 100))
-    return float(sorted_values[index])
 
 
 def _risk_cases() -> list[tuple[OrderIntent, RiskContext]]:
@@ -141,11 +129,51 @@ def bench_sim_rest() -> list[Figure]:
     return run()
 
 
+def bench_order_roundtrip() -> list[Figure]:
+    """Intent to simulator acknowledgement over ccxt REST, in ms (see bench_engine.py)."""
+    from tradetui.bench_engine import bench_order_roundtrip as run
+
+    return run()
+
+
+def bench_md_ingest() -> list[Figure]:
+    """Market-data messages/s the engine applies, against ccxt alone (see bench_engine.py)."""
+    from tradetui.bench_engine import bench_md_ingest as run
+
+    return run()
+
+
+def bench_kill_switch() -> list[Figure]:
+    """Time to HALTED and to 50 simulator orders cancelled (see bench_engine.py)."""
+    from tradetui.bench_engine import bench_kill_switch as run
+
+    return run()
+
+
+def bench_startup() -> list[Figure]:
+    """Process start to the first quote in the engine snapshot, in ms (see bench_engine.py)."""
+    from tradetui.bench_engine import bench_startup as run
+
+    return run()
+
+
+def bench_rss() -> list[Figure]:
+    """Peak RSS of a 60 s five-pair headless session, in MB (see bench_engine.py)."""
+    from tradetui.bench_engine import bench_rss as run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     "nonce": bench_nonce,
     "risk_eval": bench_risk_eval,
     "sim_ws": bench_sim_ws,
     "sim_rest": bench_sim_rest,
+    "order_roundtrip": bench_order_roundtrip,
+    "md_ingest": bench_md_ingest,
+    "kill_switch": bench_kill_switch,
+    "startup": bench_startup,
+    "rss": bench_rss,
 }
 """Every benchmark by name, in the order `tradetui bench` runs them."""
 

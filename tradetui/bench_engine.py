@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from tradetui.bench_figures import Figure, percentile
+from tradetui.paths import DataPaths
 
 STARTUP_RUNS = 3
 ROUNDTRIP_ORDERS = 200
 RSS_SECONDS = 60.0
-RSS_SYMBOLS = ["BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "ADA/USD"]
+RSS_SYMBOLS = ["BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "ADA/USD"]  # five simulator pairs
 
 # Runs in a fresh interpreter: from process start to the first quote in the engine snapshot.
 _STARTUP_CHILD = textwrap.dedent(
@@ -28,7 +29,6 @@ _STARTUP_CHILD = textwrap.dedent(
     from pathlib import Path
     from tradetui.config import load_settings
     from tradetui.core.engine import Engine
-    from tradetui.paths import DataPaths
 
     async def main() -> None:
         engine = Engine(load_settings(None, strategy={"enabled": False}), DataPaths(Path(sys.argv[1])))
@@ -102,7 +102,6 @@ async def _order_roundtrip(orders: int) -> list[Figure]:
     from tradetui.config import load_settings
     from tradetui.core.engine import Engine
     from tradetui.core.model import Mode, OrderIntent, OrderType, Side
-    from tradetui.paths import DataPaths
 
     settings = load_settings(
         None, strategy={"enabled": False}, risk={"max_orders_per_minute": 1_000_000}
@@ -138,6 +137,58 @@ async def _order_roundtrip(orders: int) -> list[Figure]:
     ]
 
 
+KILL_ORDERS = 50
+
+
+def bench_kill_switch(orders: int = KILL_ORDERS) -> list[Figure]:
+    """`kill_switch.halt_ms`: the HALT step (nothing new passes the risk guard after it);
+    `kill_switch.cancel_all_ms`: the whole kill switch with 50 live orders resting on the
+    simulator, until the venue has confirmed them all cancelled."""
+    return asyncio.run(_kill_switch(orders))
+
+
+async def _kill_switch(orders: int) -> list[Figure]:
+    from tradetui.config import load_settings
+    from tradetui.core.engine import Engine
+    from tradetui.core.model import Mode, OrderIntent, OrderType, Side, TradingState
+
+    settings = load_settings(
+        None, strategy={"enabled": False}, risk={"max_orders_per_minute": 1_000_000}
+    )
+    with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
+        engine = Engine(settings, DataPaths(Path(data_dir)))
+        await engine.start()
+        try:
+            for _ in range(3000):  # first quote within 30 s
+                if "BTC/USD" in engine.snapshot().quotes:
+                    break
+                await asyncio.sleep(0.01)
+            await engine.set_mode(Mode.LIVE)
+            price = Decimal(str(round(engine.snapshot().quotes["BTC/USD"].bid * 0.97, 1)))
+            intent = OrderIntent(
+                "BTC/USD", Side.BUY, Decimal("0.0001"), OrderType.LIMIT, price, confidence=0.9
+            )
+            for _ in range(orders):
+                await engine.submit(intent)
+            if len(await engine._exchange.fetch_open_orders()) != orders:
+                raise RuntimeError("the kill-switch benchmark could not rest its orders")
+            started = time.perf_counter_ns()
+            engine.halt()
+            halted = time.perf_counter_ns()
+            await engine.kill()
+            cancelled = time.perf_counter_ns()
+            if engine.snapshot().state is not TradingState.HALTED:
+                raise RuntimeError("the engine did not halt")
+            if await engine._exchange.fetch_open_orders():
+                raise RuntimeError("orders survived the kill switch")
+        finally:
+            await engine.stop()
+    return [
+        Figure("kill_switch.halt_ms", (halted - started) / 1e6, "ms"),
+        Figure("kill_switch.cancel_all_ms", (cancelled - started) / 1e6, "ms"),
+    ]
+
+
 def _json_list(values: list[str]) -> str:
     return "[" + ",".join(f'"{v}"' for v in values) + "]"
 
@@ -169,7 +220,6 @@ def bench_md_ingest(seconds: float = MD_SECONDS) -> list[Figure]:
 async def _engine_ingest(info: Any, seconds: float) -> float:
     from tradetui.config import load_settings
     from tradetui.core.engine import Engine
-    from tradetui.paths import DataPaths
 
     venue = {
         "exchange": "sim-external",

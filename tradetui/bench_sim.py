@@ -15,7 +15,7 @@ from multiprocessing.queues import Queue
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tradetui.bench import Figure
+    from tradetui.bench_figures import Figure
 
 WS_SECONDS = 2.5
 WS_WARMUP_S = 1.0
@@ -93,7 +93,7 @@ def bench_sim_ws(seconds: float = WS_SECONDS) -> list[Figure]:
     over loopback, JSON-decoded and applied by ccxt, after a warm-up. On a two-core
     machine ccxt's parsing, not the simulator, sets the ceiling.
     """
-    from tradetui.bench import Figure
+    from tradetui.bench_figures import Figure
 
     with _ChildSim({"tick_interval": WS_TICK_S, "seed": 7}) as (info, _):
         book_rate, mixed_rate = asyncio.run(_drive_ws(info.ccxt_config(), seconds))
@@ -151,7 +151,7 @@ def bench_sim_rest(seconds: float = REST_SECONDS) -> list[Figure]:
     `private_post_balanceex` so ccxt's balance parsing on the client does not eat the
     CPU the two share on a small machine.
     """
-    from tradetui.bench import Figure
+    from tradetui.bench_figures import Figure
 
     with _ChildSim({"tick_interval": 0.25, "seed": 7}, REST_CLIENTS) as (info, keys):
         rate = asyncio.run(_drive_rest(info.ccxt_config(), keys, seconds))

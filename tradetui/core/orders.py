@@ -365,7 +365,7 @@ class OrderManager:
         self._active.pop(order.client_id, None)
         self._recent.append(order)
         del self._recent[:-RECENT_LIMIT]
-        await self._store.save_order(order)
+        self._store.queue_order(order)  # a final state: the venue (or paper book) already has it
         if status is OrderStatus.REJECTED and error:
             log.warning("order %s rejected: %s", order.client_id, error)
 
