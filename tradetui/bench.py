@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -190,6 +191,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `tradetui bench`."""
     args = _parser().parse_args(argv)
+    # The engine benchmarks run real engines; their warnings are not the benchmark's output.
+    logging.getLogger("tradetui").setLevel(logging.ERROR)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         print(

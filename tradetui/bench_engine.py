@@ -29,6 +29,7 @@ _STARTUP_CHILD = textwrap.dedent(
     from pathlib import Path
     from tradetui.config import load_settings
     from tradetui.core.engine import Engine
+    from tradetui.paths import DataPaths
 
     async def main() -> None:
         engine = Engine(load_settings(None, strategy={"enabled": False}), DataPaths(Path(sys.argv[1])))
@@ -52,14 +53,15 @@ def bench_startup(runs: int = STARTUP_RUNS) -> list[Figure]:
             child = subprocess.Popen(
                 [sys.executable, "-c", _STARTUP_CHILD, data_dir],
                 stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
             )
             assert child.stdout is not None
             line = child.stdout.readline()
             elapsed_ms = (time.perf_counter() - started) * 1000
-            child.wait(timeout=30)
+            _, errors = child.communicate(timeout=30)
         if line.strip() != "first-quote":
-            raise RuntimeError("the start-up benchmark's engine never reported a quote")
+            raise RuntimeError(f"the start-up benchmark's engine never reported a quote: {errors}")
         samples_ms.append(elapsed_ms)
     samples_ms.sort()
     return [Figure("startup.ms", samples_ms[len(samples_ms) // 2], "ms")]
