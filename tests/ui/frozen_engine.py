@@ -138,6 +138,11 @@ class FrozenEngine:
         self.commands.append("kill")
         self._replace(state=TradingState.HALTED, open_orders=())
 
+    async def flatten(self, confirmed: bool = False) -> bool:
+        self.commands.append(f"flatten confirmed={confirmed}")
+        self._replace(state=TradingState.HALTED, open_orders=(), positions={})
+        return True
+
     async def release(self) -> None:
         self.commands.append("release")
         if self.current.state is TradingState.HALTED:

@@ -133,3 +133,28 @@ async def test_confirmed_toggle_goes_live_and_back_to_paper(app: TradeTuiApp) ->
         await pilot.press("t")
         await wait_for(pilot, lambda: engine.snapshot().mode is Mode.PAPER, 5, "PAPER mode")
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_flatten_asks_then_halts_and_closes_every_position(app: TradeTuiApp) -> None:
+    engine = engine_of(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: engine.snapshot().connected, 30, "the engine to connect")
+        await wait_for(
+            pilot,
+            lambda: any(p.amount for p in engine.snapshot().positions.values()),
+            15,
+            "the strategy to open a position",
+        )
+        await pilot.press("K")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert engine.snapshot().state is TradingState.ACTIVE  # nothing before the answer
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: all(p.amount == 0 for p in engine.snapshot().positions.values()),
+            15,
+            "every position closed",
+        )
+        assert engine.snapshot().state is TradingState.HALTED
+        assert engine.snapshot().open_orders == ()

@@ -49,6 +49,13 @@ class TradeTuiApp(App[int]):
             tooltip="Halt now and cancel all open orders",
             priority=True,
         ),
+        Binding(
+            "K",
+            "flatten",
+            "Flatten",
+            id="flatten",
+            tooltip="Kill switch, then sell every position at market (asks first)",
+        ),
         Binding("r", "release", "Release", id="release", tooltip="HALTED -> PAUSED"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine and exit"),
     ]
@@ -171,7 +178,7 @@ class TradeTuiApp(App[int]):
         """Write an error of the UI's own into the Logs pane, stamped with the engine's clock."""
         self.logs_pane.write_line(self.engine.snapshot().taken_at, "ERROR", "ui", text)
 
-    def _command(self, name: str, command: Awaitable[None]) -> None:
+    def _command(self, name: str, command: Awaitable[object]) -> None:
         """Run an engine command in a worker; an EngineError becomes a notification."""
 
         async def run() -> None:
@@ -197,6 +204,20 @@ class TradeTuiApp(App[int]):
         self.engine.halt()  # inside the key handler: no order can slip out before the cancel
         self._command("kill", self.engine.kill())
         self.refresh_snapshot()
+
+    def action_flatten(self) -> None:
+        """Ask, then pull the kill switch and close every position at market."""
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.engine.halt()
+                self._command("flatten", self.engine.flatten(confirmed=True))
+
+        question = (
+            "Flatten? Trading halts, every open order is cancelled and every position is "
+            "sold at market."
+        )
+        self.push_screen(ConfirmScreen("Flatten", question, "Flatten"), answered)
 
     def action_release(self) -> None:
         """Ask, then release the kill switch (HALTED -> PAUSED)."""

@@ -32,6 +32,10 @@ class EngineControls(Protocol):
     async def kill(self) -> None:
         """Halt at once, then cancel every open order."""
 
+    async def flatten(self, confirmed: bool = False) -> bool:
+        """Kill switch, then close every position at market; True when flat."""
+        ...
+
     async def release(self) -> None:
         """Release the kill switch: HALTED -> PAUSED."""
 
