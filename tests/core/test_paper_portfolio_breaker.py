@@ -15,6 +15,7 @@ from tradetui.core.model import (
     OrderBook,
     OrderStatus,
     OrderType,
+    PublicTrade,
     Side,
 )
 from tradetui.core.paper import PaperBroker
@@ -59,16 +60,20 @@ def test_a_market_buy_walks_the_book_and_pays_the_taker_fee() -> None:
     assert balances["USD"].total == Decimal(10_000) - Decimal(203) - fee
 
 
-def test_a_resting_limit_holds_funds_and_fills_when_the_market_trades_through() -> None:
+def test_a_resting_limit_fills_only_when_trades_go_through_it_and_by_their_volume() -> None:
     broker = PaperBroker(PaperSettings(), Clock())
     bid = order(Side.BUY, "1", OrderType.LIMIT, "100")
     assert broker.execute(bid, BOOK, BTC) == []
     assert bid.status is OrderStatus.OPEN
     assert broker.balances()["USD"].used == Decimal(100)
-    assert broker.on_book(BOOK) == []
-    lower = OrderBook("BTC/USD", ((98.0, 1.0),), ((99.5, 1.0),), 1.0)
-    [(filled, fill)] = broker.on_book(lower)
-    assert filled.status is OrderStatus.FILLED and fill.price == Decimal(100)
+    at_the_limit = PublicTrade("BTC/USD", 100.0, 5.0)  # may not have reached us in the queue
+    other_symbol = PublicTrade("ETH/USD", 50.0, 5.0)
+    assert broker.on_trades([at_the_limit, other_symbol]) == []
+    [(partial, first)] = broker.on_trades([PublicTrade("BTC/USD", 99.9, 0.4)])
+    assert partial.status is OrderStatus.PARTIALLY_FILLED and first.amount == Decimal("0.4")
+    assert first.price == Decimal(100) and first.fee == Decimal("0.064")  # maker 0.16 %
+    [(filled, second)] = broker.on_trades([PublicTrade("BTC/USD", 99.0, 3.0)])
+    assert filled.status is OrderStatus.FILLED and second.amount == Decimal("0.6")
     assert broker.balances()["USD"].used == 0
     assert broker.balances()["BTC"].total == 1
 

@@ -179,7 +179,7 @@ class Engine:
             self.settings.symbols,
             self._clock,
             self._breakers["market_data"],
-            self._orders.on_book,
+            self._orders.on_trades,
         )
         self._tasks = self._market_data.tasks()
         self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))

@@ -11,7 +11,7 @@ from typing import Any
 
 from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import is_transport_error
-from tradetui.core.model import OrderBook, Quote
+from tradetui.core.model import OrderBook, PublicTrade, Quote
 from tradetui.core.streams import supervise
 
 log = logging.getLogger("tradetui.market_data")
@@ -31,13 +31,13 @@ class MarketData:
         symbols: list[str],
         clock: Callable[[], float],
         breaker: CircuitBreaker,
-        on_book: Callable[[OrderBook], Awaitable[None]],
+        on_trades: Callable[[list[PublicTrade]], Awaitable[None]],
     ) -> None:
         self._exchange = exchange
         self._symbols = symbols
         self._clock = clock
         self._breaker = breaker
-        self._on_book = on_book
+        self._on_trades = on_trades
         self.quotes: dict[str, Quote] = {}
         self.books: dict[str, OrderBook] = {}
         self.messages_received = 0
@@ -50,7 +50,12 @@ class MarketData:
         started = self._clock()
         for symbol in self._symbols:
             self._stream_seen_at[symbol] = started  # give the streams a moment before polling
-            for kind, receive in (("ticker", self._ticker_once), ("book", self._book_once)):
+            streams = (
+                ("ticker", self._ticker_once),
+                ("book", self._book_once),
+                ("trades", self._trades_once),
+            )
+            for kind, receive in streams:
                 label = f"{kind} {symbol}"
                 tasks.append(
                     asyncio.create_task(
@@ -90,7 +95,17 @@ class MarketData:
             if quote is not None:
                 self.quotes[symbol] = quote
             book = await self._exchange.fetch_order_book(symbol, BOOK_DEPTH)
-            await self._store_book(symbol, book)
+            self._store_book(symbol, book)
+
+    async def _trades_once(self, symbol: str) -> None:
+        trades = await self._exchange.watch_trades(symbol)
+        self.messages_received += 1
+        copies = [
+            PublicTrade(symbol, float(t["price"]), float(t["amount"]))
+            for t in trades
+            if t.get("price") and t.get("amount")
+        ]
+        await self._on_trades(copies)
 
     async def _ticker_once(self, symbol: str) -> None:
         ticker = await self._exchange.watch_ticker(symbol)
@@ -105,9 +120,9 @@ class MarketData:
     async def _book_once(self, symbol: str) -> None:
         book = await self._exchange.watch_order_book(symbol)
         self.messages_received += 1
-        await self._store_book(symbol, book)
+        self._store_book(symbol, book)
 
-    async def _store_book(self, symbol: str, book: dict[str, Any]) -> None:
+    def _store_book(self, symbol: str, book: dict[str, Any]) -> None:
         # ccxt hands back its live, mutating book: copy the top levels out.
         copy = OrderBook(
             symbol,
@@ -116,7 +131,6 @@ class MarketData:
             self._clock(),
         )
         self.books[symbol] = copy
-        await self._on_book(copy)
 
 
 def _quote_from_ticker(

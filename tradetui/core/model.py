@@ -130,6 +130,15 @@ class OrderBook:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicTrade:
+    """One trade printed by the venue's market (anyone's), copied out of ccxt."""
+
+    symbol: str
+    price: float
+    amount: float
+
+
+@dataclass(frozen=True, slots=True)
 class OrderIntent:
     """What a strategy (or an operator) wants to trade; nothing reaches a broker without a Decision."""
 

@@ -19,6 +19,7 @@ from tradetui.core.model import (
     OrderBook,
     OrderStatus,
     OrderType,
+    PublicTrade,
     Side,
 )
 from tradetui.core.paper import PaperBroker
@@ -177,9 +178,9 @@ class OrderManager:
             await self._send_live(order)
         return order
 
-    async def on_book(self, book: OrderBook) -> None:
+    async def on_trades(self, trades: list[PublicTrade]) -> None:
         """Let the paper book fill resting orders the market traded through."""
-        for order, fill in self._paper.on_book(book):
+        for order, fill in self._paper.on_trades(trades):
             await self._record(order, [fill])
 
     async def cancel_all(self) -> int:

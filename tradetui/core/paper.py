@@ -16,6 +16,7 @@ from tradetui.core.model import (
     OrderBook,
     OrderStatus,
     OrderType,
+    PublicTrade,
     Side,
 )
 
@@ -96,21 +97,28 @@ class PaperBroker:
         """Put a stored open order back on the paper book (after a restart)."""
         self._resting[order.client_id] = (order, market)
 
-    def on_book(self, book: OrderBook) -> list[tuple[Order, Fill]]:
-        """Fill resting limits that the market has traded through (at their limit, maker fee)."""
-        if not book.bids or not book.asks:
-            return []
-        best_bid, best_ask = Decimal(str(book.bids[0][0])), Decimal(str(book.asks[0][0]))
+    def on_trades(self, trades: list[PublicTrade]) -> list[tuple[Order, Fill]]:
+        """Fill resting limits the market traded through, by the volume it traded.
+
+        A trade strictly beyond a limit (below a bid, above an offer) would have reached it;
+        a trade at the limit might not have (queue position), so it fills nothing. Each
+        trade's volume goes to the oldest resting orders first, at their limit, maker fee.
+        """
         filled: list[tuple[Order, Fill]] = []
-        for order, market in list(self._resting.values()):
-            if order.symbol != book.symbol or order.price is None:
-                continue
-            crossed = best_ask <= order.price if order.side is Side.BUY else best_bid >= order.price
-            if crossed:
-                fill = self._fill(
-                    order, market, order.remaining, order.price, self._settings.maker_fee
-                )
-                filled.append((order, fill))
+        for trade in trades:
+            volume = Decimal(str(trade.amount))
+            price = Decimal(str(trade.price))
+            for order, market in list(self._resting.values()):
+                if volume <= 0:
+                    break
+                if order.symbol != trade.symbol or order.price is None:
+                    continue
+                through = price < order.price if order.side is Side.BUY else price > order.price
+                if through:
+                    take = min(order.remaining, volume)
+                    volume -= take
+                    fill = self._fill(order, market, take, order.price, self._settings.maker_fee)
+                    filled.append((order, fill))
         return filled
 
     def cancel(self, client_id: str) -> Order | None:
