@@ -76,3 +76,45 @@ def test_flash_crash_flag_is_off_unless_asked_for() -> None:
 
     assert parse_args([]).flash_crash is False
     assert parse_args(["--flash-crash"]).flash_crash is True
+
+
+def test_pairs_limits_the_listed_markets_and_an_unknown_pair_is_one_line() -> None:
+    import asyncio
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from tradetui.core.ccxt_loader import pro_exchange_class
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "tradetui.sim", "--pairs", "BTC/USD,NOPE/USD"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "tradetui sim: unknown pair 'NOPE/USD'; the simulator has BTC/USD, ETH/USD, SOL/USD, "
+        "XRP/USD, ADA/USD, DOGE/USD, DOT/USD"
+    ]
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "tradetui.sim", "--port", "0", "--pairs", "ETH/USD,XBTUSD"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sim.stdout is not None
+        info = json.loads(sim.stdout.readline())
+
+        async def symbols() -> list[str]:
+            client = pro_exchange_class("kraken")({"urls": {"api": {"public": info["rest"]}}})
+            try:
+                return sorted(await client.load_markets())
+            finally:
+                await client.close()
+
+        assert asyncio.run(symbols()) == ["BTC/USD", "ETH/USD"]
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(timeout=30)

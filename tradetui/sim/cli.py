@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="JSON file that keeps accounts, orders and trades across restarts",
     )
     parser.add_argument(
+        "--pairs",
+        default="",
+        metavar="LIST",
+        help="comma-separated pairs to list, e.g. BTC/USD,ETH/USD (default: all seven)",
+    )
+    parser.add_argument(
         "--flash-crash",
         action="store_true",
         help="run the scripted flash crash (every pair falls ~9%% about 30 s in, then recovers)",
@@ -58,6 +64,7 @@ async def serve(args: argparse.Namespace) -> None:
         faults=parse_faults(args.faults),
         state_file=args.state_file,
         flash_crash=FlashCrash() if args.flash_crash else None,
+        pairs=[name.strip() for name in args.pairs.split(",") if name.strip()] or None,
     )
     info = await server.start()
     stop = asyncio.Event()
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(args))
-    except (FaultsError, SimStateError) as exc:
+    except (FaultsError, SimStateError, ValueError) as exc:
         print(f"tradetui sim: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -131,6 +132,19 @@ NEW_LISTING = PairSpec(
     base_price=14.0, sigma_bps=2.6, daily_volume=500_000.0, touch_qty=800.0,
 )  # fmt: skip
 """The pair the default schedule lists a few minutes after start (absent from AssetPairs until then)."""
+
+
+def select_pairs(names: Sequence[str]) -> tuple[PairSpec, ...]:
+    """The default pairs named by ccxt symbol, altname or Kraken id (e.g. `BTC/USD`, `XBTUSD`).
+
+    Raises ValueError naming the first unknown one and the choices.
+    """
+    by_name = {n: p for p in DEFAULT_PAIRS for n in (p.symbol, p.altname, p.pair_id, p.wsname)}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        choices = ", ".join(p.symbol for p in DEFAULT_PAIRS)
+        raise ValueError(f"unknown pair {unknown[0]!r}; the simulator has {choices}")
+    return tuple(dict.fromkeys(by_name[name] for name in names))
 
 
 class Instruments:

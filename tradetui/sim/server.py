@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from tradetui.sim import persist
 from tradetui.sim.admin import AdminApi
 from tradetui.sim.exchange import SimExchange
 from tradetui.sim.faults import FaultInjector, Faults
+from tradetui.sim.instruments import Instruments, select_pairs
 from tradetui.sim.persist import StateSaver
 from tradetui.sim.rest import RestApi
 from tradetui.sim.scenario import FlashCrash
@@ -85,6 +86,7 @@ class SimServer:
         state_file: Path | None = None,
         flash_crash: FlashCrash | None = None,
         schedule: ListingSchedule | None = None,
+        pairs: Sequence[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -96,6 +98,7 @@ class SimServer:
             nonce_window=nonce_window,
             flash_crash=flash_crash,
             schedule=schedule,
+            instruments=Instruments(pairs=select_pairs(pairs)) if pairs else None,
         )
         if nonce_window and faults is not None:
             faults = replace(faults, nonce_window=nonce_window)
