@@ -385,3 +385,31 @@ async def test_live_mode_keeps_the_venue_dead_mans_switch_armed(engine: Engine) 
     assert trigger > time.time() + 30  # about a minute ahead
     await engine.set_mode(Mode.PAPER)
     await wait_until(lambda: not deadman.triggers, what="disarmed")
+
+
+@pytest.mark.parametrize(
+    ("control", "expected"),
+    [("pause", TradingState.PAUSED), ("kill-release", TradingState.PAUSED)],
+)
+async def test_each_control_survives_a_restart_on_the_same_data_dir(
+    engine: Engine, make_engine: Callable[..., Engine], control: str, expected: TradingState
+) -> None:
+    if control == "pause":
+        engine.pause()
+        blocked = await engine.submit(
+            OrderIntent("ETH/USD", Side.BUY, Decimal("0.1"), confidence=0.9)
+        )
+        assert blocked.rejected_by is not None and blocked.rejected_by.code == "PAUSED"
+    else:
+        await engine.kill()
+        await engine.release()
+    assert engine.snapshot().state is expected
+    await engine.stop()
+    restarted = make_engine()
+    await restarted.start()
+    try:
+        assert restarted.snapshot().state is expected
+        restarted.resume()
+        assert restarted.snapshot().state is TradingState.ACTIVE
+    finally:
+        await restarted.stop()
