@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import subprocess
@@ -10,12 +11,17 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradetui.bench_figures import Figure, percentile
 from tradetui.paths import DataPaths
+
+if TYPE_CHECKING:
+    from tradetui.core.engine import Engine
+    from tradetui.core.model import OrderIntent
 
 STARTUP_RUNS = 3
 ROUNDTRIP_ORDERS = 200
@@ -100,7 +106,10 @@ def bench_order_roundtrip(orders: int = ROUNDTRIP_ORDERS) -> list[Figure]:
     return asyncio.run(_order_roundtrip(orders))
 
 
-async def _order_roundtrip(orders: int) -> list[Figure]:
+@contextlib.asynccontextmanager
+async def _live_engine_with_resting_bid() -> AsyncIterator[tuple[Engine, OrderIntent]]:
+    """A live engine on the embedded simulator, and a BTC/USD bid 3 % under the market that
+    rests (nothing fills, nothing moves); no order-rate limit."""
     from tradetui.config import load_settings
     from tradetui.core.engine import Engine
     from tradetui.core.model import Mode, OrderIntent, OrderType, Side
@@ -117,21 +126,27 @@ async def _order_roundtrip(orders: int) -> list[Figure]:
                     break
                 await asyncio.sleep(0.01)
             await engine.set_mode(Mode.LIVE)
-            bid = engine.snapshot().quotes["BTC/USD"].bid
-            price = Decimal(str(round(bid * 0.97, 1)))  # rests: nothing fills, nothing moves
-            intent = OrderIntent(
-                "BTC/USD", Side.BUY, Decimal("0.0001"), OrderType.LIMIT, price, confidence=0.9
+            price = Decimal(str(round(engine.snapshot().quotes["BTC/USD"].bid * 0.97, 1)))
+            yield (
+                engine,
+                OrderIntent(
+                    "BTC/USD", Side.BUY, Decimal("0.0001"), OrderType.LIMIT, price, confidence=0.9
+                ),
             )
-            samples_ns: list[int] = []
-            for _ in range(orders):
-                started = time.perf_counter_ns()
-                decision = await engine.submit(intent)
-                samples_ns.append(time.perf_counter_ns() - started)
-                if not decision.approved:
-                    raise RuntimeError(f"round-trip order rejected: {decision.rejected_by}")
-            await engine.kill()
         finally:
             await engine.stop()
+
+
+async def _order_roundtrip(orders: int) -> list[Figure]:
+    async with _live_engine_with_resting_bid() as (engine, intent):
+        samples_ns: list[int] = []
+        for _ in range(orders):
+            started = time.perf_counter_ns()
+            decision = await engine.submit(intent)
+            samples_ns.append(time.perf_counter_ns() - started)
+            if not decision.approved:
+                raise RuntimeError(f"round-trip order rejected: {decision.rejected_by}")
+        await engine.kill()
     samples_ns.sort()
     return [
         Figure("order_roundtrip.p50", percentile(samples_ns, 50) / 1e6, "ms"),
@@ -150,41 +165,22 @@ def bench_kill_switch(orders: int = KILL_ORDERS) -> list[Figure]:
 
 
 async def _kill_switch(orders: int) -> list[Figure]:
-    from tradetui.config import load_settings
-    from tradetui.core.engine import Engine
-    from tradetui.core.model import Mode, OrderIntent, OrderType, Side, TradingState
+    from tradetui.core.model import TradingState
 
-    settings = load_settings(
-        None, strategy={"enabled": False}, risk={"max_orders_per_minute": 1_000_000}
-    )
-    with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
-        engine = Engine(settings, DataPaths(Path(data_dir)))
-        await engine.start()
-        try:
-            for _ in range(3000):  # first quote within 30 s
-                if "BTC/USD" in engine.snapshot().quotes:
-                    break
-                await asyncio.sleep(0.01)
-            await engine.set_mode(Mode.LIVE)
-            price = Decimal(str(round(engine.snapshot().quotes["BTC/USD"].bid * 0.97, 1)))
-            intent = OrderIntent(
-                "BTC/USD", Side.BUY, Decimal("0.0001"), OrderType.LIMIT, price, confidence=0.9
-            )
-            for _ in range(orders):
-                await engine.submit(intent)
-            if len(await engine._exchange.fetch_open_orders()) != orders:
-                raise RuntimeError("the kill-switch benchmark could not rest its orders")
-            started = time.perf_counter_ns()
-            engine.halt()
-            halted = time.perf_counter_ns()
-            await engine.kill()
-            cancelled = time.perf_counter_ns()
-            if engine.snapshot().state is not TradingState.HALTED:
-                raise RuntimeError("the engine did not halt")
-            if await engine._exchange.fetch_open_orders():
-                raise RuntimeError("orders survived the kill switch")
-        finally:
-            await engine.stop()
+    async with _live_engine_with_resting_bid() as (engine, intent):
+        for _ in range(orders):
+            await engine.submit(intent)
+        if len(await engine._exchange.fetch_open_orders()) != orders:
+            raise RuntimeError("the kill-switch benchmark could not rest its orders")
+        started = time.perf_counter_ns()
+        engine.halt()
+        halted = time.perf_counter_ns()
+        await engine.kill()
+        cancelled = time.perf_counter_ns()
+        if engine.snapshot().state is not TradingState.HALTED:
+            raise RuntimeError("the engine did not halt")
+        if await engine._exchange.fetch_open_orders():
+            raise RuntimeError("orders survived the kill switch")
     return [
         Figure("kill_switch.halt_ms", (halted - started) / 1e6, "ms"),
         Figure("kill_switch.cancel_all_ms", (cancelled - started) / 1e6, "ms"),
