@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -75,30 +74,22 @@ def bench_startup(runs: int = STARTUP_RUNS) -> list[Figure]:
 
 def bench_rss(seconds: float = RSS_SECONDS) -> list[Figure]:
     """Peak RSS of a headless session trading five pairs on the embedded simulator."""
-    with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir,
+        tempfile.TemporaryFile("w+") as errors,
+    ):
         env = {**os.environ, "TRADETUI_SYMBOLS": _json_list(RSS_SYMBOLS)}
-        completed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tradetui",
-                "--no-ui",
-                "--run-for",
-                str(seconds),
-                "--data-dir",
-                data_dir,
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=seconds + 60,
+        command = [sys.executable, "-m", "tradetui", "--no-ui", "--run-for", str(seconds)]
+        session = subprocess.Popen(
+            [*command, "--data-dir", data_dir], env=env, stdout=subprocess.DEVNULL, stderr=errors
         )
-    if completed.returncode != 0:
-        raise RuntimeError(f"the rss benchmark's session failed: {completed.stderr.strip()}")
-    # ru_maxrss is in KiB on Linux: the largest child waited for so far, i.e. this session.
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return [Figure("rss.mb", peak_kib / 1024, "MB")]
+        # wait4 reports this child's own peak, not the largest of every child so far.
+        _, status, usage = os.wait4(session.pid, 0)
+        session.returncode = os.waitstatus_to_exitcode(status)
+        if session.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"the rss benchmark's session failed: {errors.read().strip()}")
+    return [Figure("rss.mb", usage.ru_maxrss / 1024, "MB")]  # ru_maxrss is in KiB on Linux
 
 
 def bench_order_roundtrip(orders: int = ROUNDTRIP_ORDERS) -> list[Figure]:
