@@ -16,7 +16,7 @@ from tradetui.sim.fmt import iso
 from tradetui.sim.instruments import PairSpec
 from tradetui.sim.ws_private import PrivateFeeds
 from tradetui.sim.ws_public import PublicFeeds
-from tradetui.sim.ws_request import WsRequest
+from tradetui.sim.ws_request import WsRequest, requested_pairs
 from tradetui.sim.ws_session import WsSession
 
 log = logging.getLogger(__name__)
@@ -126,23 +126,7 @@ class WsApi:
         )  # fmt: skip
 
     def _pairs(self, request: WsRequest) -> list[PairSpec] | None:
-        """The requested symbols; unknown ones are refused one by one, as Kraken does."""
-        symbols = request.params.get("symbol")
-        if not isinstance(symbols, list) or not symbols:
-            request.fail(errors.INVALID_ARGUMENTS)
-            return None
-        pairs = []
-        for symbol in symbols:
-            pair = (
-                self.exchange.instruments.pair_by_symbol(symbol)
-                if isinstance(symbol, str)
-                else None
-            )
-            if pair is None:
-                request.fail(f"Currency pair not supported {symbol}", symbol=symbol)
-            else:
-                pairs.append(pair)
-        return pairs
+        return requested_pairs(request, self.exchange.instruments)
 
     def _subscribe(self, request: WsRequest) -> None:
         channel = request.params.get("channel")

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tradetui.sim import errors
 from tradetui.sim.fmt import iso
+from tradetui.sim.instruments import Instruments, PairSpec
 from tradetui.sim.ws_session import WsSession
 
 
@@ -35,3 +37,20 @@ class WsRequest:
         message.update(extra)
         message.update(success=False, time_in=self.time_in, time_out=iso(self.clock()))
         self.session.send(message)
+
+
+def requested_pairs(request: WsRequest, instruments: Instruments) -> list[PairSpec] | None:
+    """The pairs a request's `symbol` list names; unknown ones are refused one by one, as
+    Kraken does. None (after failing the request) when the list itself is missing or empty."""
+    symbols = request.params.get("symbol")
+    if not isinstance(symbols, list) or not symbols:
+        request.fail(errors.INVALID_ARGUMENTS)
+        return None
+    pairs = []
+    for symbol in symbols:
+        pair = instruments.pair_by_symbol(symbol) if isinstance(symbol, str) else None
+        if pair is None:
+            request.fail(f"Currency pair not supported {symbol}", symbol=symbol)
+        else:
+            pairs.append(pair)
+    return pairs

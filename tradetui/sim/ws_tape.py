@@ -10,7 +10,7 @@ from tradetui.sim.exchange import SimExchange
 from tradetui.sim.fmt import iso
 from tradetui.sim.instruments import PairSpec
 from tradetui.sim.tape import INTERVALS_MIN, Candle, PublicTrade
-from tradetui.sim.ws_request import WsRequest
+from tradetui.sim.ws_request import WsRequest, requested_pairs
 from tradetui.sim.ws_session import WsSession
 
 TAPE_CHANNELS = ("trade", "ohlc")
@@ -80,22 +80,7 @@ class TapeFeeds:
         return route
 
     def _pairs(self, request: WsRequest) -> list[PairSpec]:
-        symbols = request.params.get("symbol")
-        if not isinstance(symbols, list) or not symbols:
-            request.fail("EGeneral:Invalid arguments")
-            return []
-        pairs = []
-        for symbol in symbols:
-            pair = (
-                self.exchange.instruments.pair_by_symbol(symbol)
-                if isinstance(symbol, str)
-                else None
-            )
-            if pair is None:
-                request.fail(f"Currency pair not supported {symbol}", symbol=symbol)
-            else:
-                pairs.append(pair)
-        return pairs
+        return requested_pairs(request, self.exchange.instruments) or []
 
     def _subscribers(self, request: WsRequest, pair: PairSpec) -> set[WsSession] | None:
         if request.params.get("channel") == "trade":
