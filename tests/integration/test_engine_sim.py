@@ -413,3 +413,17 @@ async def test_each_control_survives_a_restart_on_the_same_data_dir(
         assert restarted.snapshot().state is TradingState.ACTIVE
     finally:
         await restarted.stop()
+
+
+@pytest.mark.parametrize("mode", [Mode.PAPER, Mode.LIVE])
+async def test_one_open_order_can_be_canceled_and_only_that_one(engine: Engine, mode: Mode) -> None:
+    await engine.set_mode(mode)
+    await engine.submit(resting_bid(engine, "BTC/USD"))
+    await engine.submit(resting_bid(engine, "ETH/USD"))
+    first, second = engine.snapshot().open_orders
+    assert await engine.cancel_order(first.client_id)
+    assert [o.client_id for o in engine.snapshot().open_orders] == [second.client_id]
+    assert not await engine.cancel_order(first.client_id)  # already gone
+    if mode is Mode.LIVE:
+        venue_open = [o["clientOrderId"] for o in await engine._exchange.fetch_open_orders()]
+        assert venue_open == [second.client_id]

@@ -143,6 +143,13 @@ class FrozenEngine:
         self._replace(state=TradingState.HALTED, open_orders=(), positions={})
         return True
 
+    async def cancel_order(self, client_id: str) -> bool:
+        self.commands.append(f"cancel_order {client_id}")
+        remaining = tuple(o for o in self.current.open_orders if o.client_id != client_id)
+        canceled = len(remaining) < len(self.current.open_orders)
+        self._replace(open_orders=remaining)
+        return canceled
+
     async def release(self) -> None:
         self.commands.append("release")
         if self.current.state is TradingState.HALTED:

@@ -221,13 +221,48 @@ async def test_a_changed_quote_updates_only_its_cells() -> None:
         assert table.row_count == 3
 
 
+def no_open_orders() -> FrozenEngine:
+    return FrozenEngine(dataclasses.replace(frozen_snapshot(), open_orders=()))
+
+
 async def test_quit_stops_the_engine() -> None:
-    engine = FrozenEngine()
+    engine = no_open_orders()
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q")
         await pilot.pause()
     assert engine.stopped
+
+
+async def test_quit_asks_first_while_orders_are_open() -> None:
+    engine = FrozenEngine()
+    assert engine.snapshot().open_orders
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not engine.stopped and not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause(0.3)
+    assert engine.stopped
+
+
+async def test_c_cancels_the_order_under_the_cursor_only() -> None:
+    engine = FrozenEngine()
+    first, second = sorted(engine.snapshot().open_orders, key=lambda o: (o.created_at, o.client_id))
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.orders_pane.query_one(DataTable).move_cursor(row=1)
+        await pilot.press("c")
+        await pilot.pause()
+    assert engine.commands == [f"cancel_order {second.client_id}"]
+    assert [o.client_id for o in engine.snapshot().open_orders] == [first.client_id]
 
 
 async def test_bindings_have_ids() -> None:
@@ -248,7 +283,7 @@ async def test_quitting_twice_stops_the_engine_once_and_waits_for_it() -> None:
             await asyncio.sleep(0.2)
             self.stopped = True
 
-    engine = SlowStopEngine()
+    engine = SlowStopEngine(dataclasses.replace(frozen_snapshot(), open_orders=()))
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q", "q")

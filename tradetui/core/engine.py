@@ -353,6 +353,21 @@ class Engine:
                 return
             await asyncio.sleep(0.25)
 
+    async def cancel_order(self, client_id: str) -> bool:
+        """Cancel one open order (paper or live); False when it is no longer open."""
+        order_mode = next(
+            (o.mode for o in self._orders.open_orders() if o.client_id == client_id), None
+        )
+        try:
+            canceled = await self._orders.cancel(client_id)
+        except Exception as exc:  # noqa: BLE001 - a venue refusal is the operator's to read
+            raise EngineError(f"cancel of {client_id} failed: {exc}") from None
+        if order_mode is not None:
+            self._holds_changed(order_mode)
+        if canceled:
+            log.info("order %s canceled by the operator", client_id, extra={"event": "cancel"})
+        return canceled
+
     async def release(self) -> None:
         """Release the kill switch into PAUSED, so nothing trades until the operator resumes."""
         if self._state is TradingState.HALTED:

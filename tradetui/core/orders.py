@@ -183,6 +183,30 @@ class OrderManager:
         for order, fill in self._paper.on_trades(trades):
             await self._record(order, [fill])
 
+    async def cancel(self, client_id: str) -> bool:
+        """Cancel one open order; False when it is not open (any more)."""
+        order = self._active.get(client_id)
+        if order is None:
+            return False
+        if order.mode is Mode.PAPER:
+            if self._paper.cancel(client_id) is None:
+                return False
+            await self._finish(order, OrderStatus.CANCELED)
+            return True
+        if self.exchange is None or order.venue_id is None:
+            return False  # not acknowledged yet: the sync resolves it first
+        try:
+            await self.exchange.cancel_order(order.venue_id, order.symbol)
+        except Exception as exc:
+            self._count(exc)
+            if is_order_not_found(exc):  # filled or gone meanwhile: let the venue say which
+                await self._sync_order(order)
+                return False
+            raise
+        self._breaker.record_success()
+        await self._finish(order, OrderStatus.CANCELED)
+        return True
+
     async def cancel_all(self) -> int:
         """Cancel every open order in both ledgers; returns how many were canceled."""
         count = 0

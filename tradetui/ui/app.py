@@ -57,6 +57,13 @@ class TradeTuiApp(App[int]):
             tooltip="Kill switch, then sell every position at market (asks first)",
         ),
         Binding("r", "release", "Release", id="release", tooltip="HALTED -> PAUSED"),
+        Binding(
+            "c",
+            "cancel_order",
+            "Cancel order",
+            id="cancel",
+            tooltip="Cancel the order selected in the Orders pane",
+        ),
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine and exit"),
     ]
 
@@ -84,11 +91,13 @@ class TradeTuiApp(App[int]):
         # Kept as attributes: while a modal is up, query_one() searches the modal, not these.
         self.header = StatusHeader(id="header")
         """Mode, state, venue, equity, day PnL and clock."""
+        self.orders_pane = OrdersPane(id="orders")
+        """Open orders; its row cursor selects the order `c` cancels."""
         self.table_panes: tuple[TablePane, ...] = (
             MarketsPane(settings.risk.max_quote_age_s, id="markets"),
             BalancesPane(id="balances"),
             PositionsPane(id="positions"),
-            OrdersPane(id="orders"),
+            self.orders_pane,
             RiskPane(id="risk"),
             BreakersPane(id="breakers"),
         )
@@ -245,8 +254,32 @@ class TradeTuiApp(App[int]):
         question = f"Send real orders to {self.engine.live_target()}?"
         self.push_screen(ConfirmScreen("Go LIVE", question, "Go live"), answered)
 
+    def action_cancel_order(self) -> None:
+        """Cancel the order under the Orders pane's cursor (no confirmation: it only removes risk)."""
+        client_id = self.orders_pane.selected_key()
+        if client_id is None:
+            self.notify("No open order is selected.")
+            return
+        self._command("cancel order", self.engine.cancel_order(client_id))
+
     async def action_quit(self) -> None:
-        """Stop the engine, then exit."""
+        """Stop the engine, then exit; asks first while orders are open (they stay open)."""
+        open_orders = len(self.engine.snapshot().open_orders)
+        if not open_orders:
+            await self._quit()
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_worker(self._quit(), name="quit", group="quit")
+
+        question = (
+            f"{open_orders} order(s) are open and stay open after tradetui stops "
+            "(press k first to cancel them). Quit anyway?"
+        )
+        self.push_screen(ConfirmScreen("Quit", question, "Quit"), answered)
+
+    async def _quit(self) -> None:
         self.notify("Stopping the engine…", timeout=30)
         await self.stop_engine()
         self.exit(0)

@@ -36,6 +36,10 @@ class EngineControls(Protocol):
         """Kill switch, then close every position at market; True when flat."""
         ...
 
+    async def cancel_order(self, client_id: str) -> bool:
+        """Cancel one open order; False when it is no longer open."""
+        ...
+
     async def release(self) -> None:
         """Release the kill switch: HALTED -> PAUSED."""
 

@@ -32,6 +32,7 @@ class OrdersPane(TablePane):
         Column("status", "status"),
     )
     EMPTY_TEXT = "no open orders"
+    SELECTABLE = True
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         return {

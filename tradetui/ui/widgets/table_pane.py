@@ -9,6 +9,7 @@ from rich.console import JustifyMethod
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.theme import Theme
 from textual.widgets import DataTable, Static
 
@@ -66,6 +67,8 @@ class TablePane(Vertical):
     """The table's columns, left to right."""
     EMPTY_TEXT: ClassVar[str] = "nothing to show"
     """Shown instead of the table when it has no rows."""
+    SELECTABLE: ClassVar[bool] = False
+    """Whether the operator can move a row cursor (to act on the selected row)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -78,7 +81,12 @@ class TablePane(Vertical):
         yield Static("connecting…", classes="placeholder")
         # Cells carry their own one-space gap (see _render_cell): half DataTable's default padding,
         # which lets the panes fit 80-column terminals.
-        yield DataTable(cursor_type="none", show_cursor=False, zebra_stripes=False, cell_padding=0)
+        yield DataTable(
+            cursor_type="row" if self.SELECTABLE else "none",
+            show_cursor=self.SELECTABLE,
+            zebra_stripes=False,
+            cell_padding=0,
+        )
 
     def on_mount(self) -> None:
         self.border_title = self.TITLE
@@ -94,6 +102,13 @@ class TablePane(Vertical):
     def row_keys(self) -> list[str]:
         """Keys of the rows the table shows, in display order."""
         return list(self._rendered)
+
+    def selected_key(self) -> str | None:
+        """Key of the row under the cursor (None when nothing is selectable or shown)."""
+        table = self.query_one(DataTable)
+        if not self.SELECTABLE or table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     def show_waiting(self, text: str) -> None:
         """Show a line of text (e.g. ``connecting…``) instead of the table."""
