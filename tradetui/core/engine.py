@@ -110,7 +110,6 @@ class Engine:
         self._day_start: dict[Mode, tuple[str, float]] = {}
         self._peak: dict[Mode, float] = {}
         self._peak_saved: dict[Mode, float] = {}
-        self._status_line = "connecting…"
         self._connected = False
         self._started = False
         self._streams_healthy = False
@@ -203,7 +202,6 @@ class Engine:
             self._strategy_task = asyncio.create_task(self._strategy_loop(), name="strategies")
             self._tasks.append(self._strategy_task)
         self._connected = True
-        self._status_line = f"{self._mode.value} on {self._target()}, {self._state.value}"
         log.info(
             "engine started: %s mode on %s, state %s",
             self._mode.value,
@@ -612,7 +610,6 @@ class Engine:
             equity=total_equity,
             day_pnl=self._day_pnl(total_equity, priced, now),
             peak_equity=self._track_peak(total_equity, priced),
-            status_line=self._status_line,
             quote_currency=quote_ccy,
             fills_count=portfolio.fills_count,
         )

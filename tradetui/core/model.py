@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -299,12 +299,11 @@ class EngineSnapshot:
     breakers: tuple[BreakerSnapshot, ...]
     equity: float
     day_pnl: float
-    status_line: str = ""
     peak_equity: float = 0.0
     """Highest fully priced equity of this ledger, persisted (the drawdown reference)."""
     quote_currency: str = "USD"
     fills_count: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    """Distinct fills applied to this ledger."""
 
     def quote_age_s(self, symbol: str) -> float | None:
         """Seconds since the last quote for ``symbol`` (None if none yet)."""
