@@ -261,15 +261,15 @@ async def test_day_start_and_peak_equity_survive_a_restart(
     engine: Engine, make_engine: Callable[..., Engine]
 ) -> None:
     await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.5"), confidence=0.9))
-    baseline = engine._day_start[Mode.PAPER][1]
+    baseline = engine._marks.day_start(Mode.PAPER, time.time())
     peak = engine.snapshot().peak_equity
     assert peak >= baseline > 0
     await engine.stop()
     restarted = make_engine()
     await restarted.start()
     try:
-        assert restarted._day_start[Mode.PAPER][1] == baseline
-        assert restarted._peak[Mode.PAPER] == peak
+        assert restarted._marks.day_start(Mode.PAPER, time.time()) == baseline
+        assert restarted._marks.peak(Mode.PAPER) == peak
     finally:
         await restarted.stop()
 

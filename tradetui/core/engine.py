@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import time
@@ -18,6 +17,7 @@ from tradetui.config import Settings
 from tradetui.core.balances import LiveBalances
 from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.correlation import CorrelationTracker
+from tradetui.core.equity_marks import EquityMarks
 from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
 from tradetui.core.market_data import MarketData
 from tradetui.core.model import (
@@ -107,9 +107,7 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self._gate_latest: dict[str, GateResult] = {}
         self._last_rejections: dict[str, GateResult] = {}
-        self._day_start: dict[Mode, tuple[str, float]] = {}
-        self._peak: dict[Mode, float] = {}
-        self._peak_saved: dict[Mode, float] = {}
+        self._marks = EquityMarks(self._store)
         self._connected = False
         self._started = False
         self._streams_healthy = False
@@ -134,14 +132,7 @@ class Engine:
         unclean = await self._store.get_value("session") == "running"
         await self._store.put_value("session", "running")
         await self._replay_fills()
-        for mode in Mode:
-            saved = await self._store.get_value(f"day_start:{mode.value}")
-            if saved is not None:
-                day, _, value = saved.partition(" ")
-                self._day_start[mode] = (day, float(value))
-            peak = await self._store.get_value(f"peak_equity:{mode.value}")
-            if peak is not None:
-                self._peak[mode] = self._peak_saved[mode] = float(peak)
+        await self._marks.load()
         cooldowns = await self._store.get_value("cooldowns")
         if cooldowns is not None:
             self._protections.cooldowns = {k: float(v) for k, v in json.loads(cooldowns).items()}
@@ -232,9 +223,7 @@ class Engine:
         if self._started:
             await self._store.put_value("trading_state", self._state.value)
             await self._store.put_value("session", "clean")
-            for mode, peak in self._peak.items():
-                if peak != self._peak_saved.get(mode):
-                    await self._store.put_value(f"peak_equity:{mode.value}", repr(peak))
+            await self._marks.flush()
             await self._store.close()
             self._started = False
         self._connected = False
@@ -450,8 +439,6 @@ class Engine:
         base_ccy = market.base if market else ""
         notionals = {s: p.notional for s, p in portfolio.positions(quotes).items()}
         cluster = self._correlation.clusters.get(intent.symbol, frozenset({intent.symbol}))
-        day_start = self._day_start.get(self._mode)
-        today = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
         return RiskContext(
             now=now,
             state=self._state,
@@ -466,8 +453,8 @@ class Engine:
             free_quote=float(balances[quote_ccy].free) if quote_ccy in balances else 0.0,
             free_base=float(balances[base_ccy].free) if base_ccy in balances else 0.0,
             orders_last_minute=len(self._sent_at),
-            day_start_equity=day_start[1] if day_start and day_start[0] == today else 0.0,
-            peak_equity=self._peak.get(self._mode, 0.0),
+            day_start_equity=self._marks.day_start(self._mode, now),
+            peak_equity=self._marks.peak(self._mode),
             exposure=sum(notionals.values()),
             cluster_exposure=sum(notionals.get(s, 0.0) for s in cluster),
             cooldown_until=self._protections.until(intent.symbol),
@@ -608,32 +595,11 @@ class Engine:
             last_rejections=dict(self._last_rejections),
             breakers=tuple(b.snapshot() for b in self._breakers.values()),
             equity=total_equity,
-            day_pnl=self._day_pnl(total_equity, priced, now),
-            peak_equity=self._track_peak(total_equity, priced),
+            day_pnl=self._marks.observe(self._mode, total_equity, priced, now),
+            peak_equity=self._marks.peak(self._mode),
             quote_currency=quote_ccy,
             fills_count=portfolio.fills_count,
         )
-
-    def _track_peak(self, total_equity: float, priced: bool) -> float:
-        peak = self._peak.get(self._mode, 0.0)
-        if priced and total_equity > peak:
-            self._peak[self._mode] = peak = total_equity
-            # Persist only moves of 0.1 % or more, so a rising market is not a write per frame.
-            if peak > self._peak_saved.get(self._mode, 0.0) * 1.001 and self._started:
-                self._peak_saved[self._mode] = peak
-                self._store.put_value(f"peak_equity:{self._mode.value}", repr(peak))
-        return peak
-
-    def _day_pnl(self, total_equity: float, priced: bool, now: float) -> float:
-        day = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
-        start = self._day_start.get(self._mode)
-        if start is None or start[0] != day:
-            if not priced:
-                return 0.0
-            # The first fully priced equity of the UTC day is the baseline for day PnL.
-            self._day_start[self._mode] = start = (day, total_equity)
-            self._store.put_value(f"day_start:{self._mode.value}", f"{day} {total_equity!r}")
-        return total_equity - start[1]
 
 
 def _bare_market(symbol: str, base: str, quote: str) -> MarketInfo:

@@ -1,0 +1,68 @@
+"""Provides the equity marks the loss limits measure against: UTC day start and peak, persisted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tradetui.core.model import Mode
+from tradetui.core.store import Store
+
+PEAK_WRITE_STEP = 1.001
+"""Persist a new peak only once it is 0.1 % above the stored one: not a write per frame."""
+
+
+def utc_day(now: float) -> str:
+    """The UTC calendar day of ``now`` (engine clock seconds), e.g. ``2026-11-22``."""
+    return dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
+
+
+class EquityMarks:
+    """Per ledger: the first fully priced equity of the UTC day, and the highest equity seen."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._day_start: dict[Mode, tuple[str, float]] = {}
+        self._peak: dict[Mode, float] = {}
+        self._peak_saved: dict[Mode, float] = {}
+
+    async def load(self) -> None:
+        """Read the marks a previous session left."""
+        for mode in Mode:
+            saved = await self._store.get_value(f"day_start:{mode.value}")
+            if saved is not None:
+                day, _, value = saved.partition(" ")
+                self._day_start[mode] = (day, float(value))
+            peak = await self._store.get_value(f"peak_equity:{mode.value}")
+            if peak is not None:
+                self._peak[mode] = self._peak_saved[mode] = float(peak)
+
+    async def flush(self) -> None:
+        """Write peaks that moved less than the write step since they were last stored."""
+        for mode, peak in self._peak.items():
+            if peak != self._peak_saved.get(mode):
+                await self._store.put_value(f"peak_equity:{mode.value}", repr(peak))
+
+    def day_start(self, mode: Mode, now: float) -> float:
+        """Today's starting equity of ``mode`` (0 while unknown)."""
+        start = self._day_start.get(mode)
+        return start[1] if start is not None and start[0] == utc_day(now) else 0.0
+
+    def peak(self, mode: Mode) -> float:
+        """The highest equity of ``mode`` seen so far (0 while unknown)."""
+        return self._peak.get(mode, 0.0)
+
+    def observe(self, mode: Mode, total_equity: float, priced: bool, now: float) -> float:
+        """Take one equity reading; returns the day's PnL. Only fully priced readings count."""
+        if priced and total_equity > self._peak.get(mode, 0.0):
+            self._peak[mode] = total_equity
+            if total_equity > self._peak_saved.get(mode, 0.0) * PEAK_WRITE_STEP:
+                self._peak_saved[mode] = total_equity
+                self._store.put_value(f"peak_equity:{mode.value}", repr(total_equity))
+        day = utc_day(now)
+        start = self._day_start.get(mode)
+        if start is None or start[0] != day:
+            if not priced:
+                return 0.0
+            self._day_start[mode] = start = (day, total_equity)
+            self._store.put_value(f"day_start:{mode.value}", f"{day} {total_equity!r}")
+        return total_equity - start[1]
