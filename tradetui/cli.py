@@ -80,15 +80,15 @@ async def _run_headless(settings: Settings, paths: DataPaths, run_for: float | N
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # Whatever happens, stop the engine: its store thread would otherwise keep the process alive.
     try:
-        await engine.start()
-    except EngineError as exc:
-        print(f"tradetui: {exc}", file=sys.stderr)
-        await engine.stop()
-        return 2
-    try:
+        try:
+            await engine.start()
+        except EngineError as exc:
+            print(f"tradetui: {exc}", file=sys.stderr)
+            return 2
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), run_for)
+        return 0
     finally:
         await engine.stop()
-    return 0

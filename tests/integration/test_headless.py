@@ -65,3 +65,49 @@ def test_a_bad_config_file_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
         "tradetui: invalid setting risk.max_spread_bps: Input should be a valid number, "
         "unable to parse string as a number"
     ]
+
+
+def test_a_venue_that_answers_nonsense_is_one_line_exit_2_and_the_process_ends(
+    tmp_path: Path,
+) -> None:
+    """Guards against a start-up failure leaving the store's thread alive (the process hung)."""
+    script = tmp_path / "bad_venue.py"
+    script.write_text(
+        "import asyncio\n"
+        "from aiohttp import web\n"
+        "async def refuse(request):\n"
+        "    return web.json_response({'error': ['EAPI:Invalid key'], 'result': {}})\n"
+        "async def main():\n"
+        "    app = web.Application()\n"
+        "    app.router.add_route('*', '/{tail:.*}', refuse)\n"
+        "    runner = web.AppRunner(app)\n"
+        "    await runner.setup()\n"
+        "    site = web.TCPSite(runner, '127.0.0.1', 0)\n"
+        "    await site.start()\n"
+        "    print(runner.addresses[0][1], flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    venue = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert venue.stdout is not None
+        url = f"http://127.0.0.1:{venue.stdout.readline().strip()}"
+        process = run_tradetui(
+            "--no-ui",
+            "--run-for",
+            "5",
+            data_dir=tmp_path / "d",
+            TRADETUI_VENUE__EXCHANGE="sim-external",
+            TRADETUI_VENUE__REST_URL=url,
+            TRADETUI_VENUE__WS_PUBLIC_URL="ws://127.0.0.1:1/v2",
+            TRADETUI_VENUE__WS_PRIVATE_URL="ws://127.0.0.1:1/auth/v2",
+        )
+        out, err = process.communicate(timeout=60)  # a hang fails here
+    finally:
+        venue.kill()
+        venue.wait()
+    assert process.returncode == 2
+    assert err.strip().splitlines() == [
+        f"tradetui: venue sim ({url}) did not list its markets: AuthenticationError: "
+        'kraken {"error": ["EAPI:Invalid key"], "result": {}}'
+    ]

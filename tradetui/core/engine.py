@@ -221,11 +221,13 @@ class Engine:
                 await self._venue.close()
             self._venue = None
         if self._started:
-            await self._store.put_value("trading_state", self._state.value)
-            await self._store.put_value("session", "clean")
-            await self._marks.flush()
-            await self._store.close()
-            self._started = False
+            try:
+                await self._store.put_value("trading_state", self._state.value)
+                await self._store.put_value("session", "clean")
+                await self._marks.flush()
+            finally:
+                await self._store.close()
+                self._started = False
         self._connected = False
         log.info("engine stopped", extra={"event": "engine_stopped"})
 
@@ -240,7 +242,11 @@ class Engine:
         except Exception as exc:
             if is_transport_error(exc):
                 raise GatewayError(f"cannot reach venue {self._venue.target}: {exc}") from None
-            raise
+            first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise GatewayError(
+                f"venue {self._venue.target} did not list its markets: "
+                f"{type(exc).__name__}: {first_line}"
+            ) from None
         self._markets.update(market_infos(markets, self.settings.symbols))
 
     async def _replay_fills(self) -> None:

@@ -73,24 +73,29 @@ class Store:
                 "INSERT OR IGNORE INTO kv VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
             await self._db.commit()
-        except sqlite3.DatabaseError as exc:
+        except BaseException as exc:
+            # A half-opened connection's thread would keep the process alive: always close it.
             if self._db is not None:
                 await self._db.close()
                 self._db = None
-            raise StoreError(
-                f"database {self.path} cannot be used ({exc}); move it aside to start fresh"
-            ) from None
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StoreError(
+                    f"database {self.path} cannot be used ({exc}); move it aside to start fresh"
+                ) from None
+            raise
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
 
     async def close(self) -> None:
-        """Flush pending writes and close."""
-        if self._writer is not None:
-            await self._queue.put(None)
-            await self._writer
+        """Flush pending writes and close (the connection closes even if the flush fails)."""
+        try:
+            if self._writer is not None:
+                await self._queue.put(None)
+                await self._writer
+        finally:
             self._writer = None
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
 
     async def _write_loop(self) -> None:
         assert self._db is not None
