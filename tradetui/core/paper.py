@@ -33,11 +33,6 @@ class PaperBroker:
         self._resting: dict[str, tuple[Order, MarketInfo]] = {}
         self._fill_seq = itertools.count(1)
 
-    @property
-    def resting_orders(self) -> list[Order]:
-        """Orders resting on the paper book."""
-        return [order for order, _ in self._resting.values()]
-
     def balances(self) -> dict[str, Balance]:
         """Free, used (held by resting orders) and total per currency."""
         held: dict[str, Decimal] = {}

@@ -197,36 +197,51 @@ def daily_loss(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """No new exposure once today's loss (realized and unrealized) reaches the limit."""
-    if ctx.day_start_equity <= 0:
-        return _ok("daily_loss", amount)
-    loss_pct = (ctx.day_start_equity - ctx.equity) / ctx.day_start_equity * 100
-    if loss_pct >= lim.max_daily_loss_pct and _increases_exposure(intent):
-        return _reject(
-            "daily_loss",
-            "DAILY_LOSS",
-            f"down {loss_pct:.2f}% today",
-            loss_pct,
-            lim.max_daily_loss_pct,
-        )
-    return _ok("daily_loss", amount, loss_pct, lim.max_daily_loss_pct)
+    return _below_reference(
+        "daily_loss",
+        "DAILY_LOSS",
+        "below the day's start",
+        ctx.day_start_equity,
+        lim.max_daily_loss_pct,
+        intent,
+        amount,
+        ctx,
+    )
 
 
 def drawdown(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """No new exposure once equity is too far below its peak."""
-    if ctx.peak_equity <= 0:
-        return _ok("drawdown", amount)
-    drawdown_pct = (ctx.peak_equity - ctx.equity) / ctx.peak_equity * 100
-    if drawdown_pct >= lim.max_drawdown_pct and _increases_exposure(intent):
-        return _reject(
-            "drawdown",
-            "DRAWDOWN",
-            f"{drawdown_pct:.2f}% below peak",
-            drawdown_pct,
-            lim.max_drawdown_pct,
-        )
-    return _ok("drawdown", amount, drawdown_pct, lim.max_drawdown_pct)
+    return _below_reference(
+        "drawdown",
+        "DRAWDOWN",
+        "below peak",
+        ctx.peak_equity,
+        lim.max_drawdown_pct,
+        intent,
+        amount,
+        ctx,
+    )
+
+
+def _below_reference(
+    gate: str,
+    code: str,
+    what: str,
+    reference: float,
+    limit_pct: float,
+    intent: OrderIntent,
+    amount: Decimal,
+    ctx: RiskContext,
+) -> GateOutcome:
+    """Reject new exposure once equity is ``limit_pct`` or more below ``reference`` (0: unknown)."""
+    if reference <= 0:
+        return _ok(gate, amount)
+    fallen_pct = (reference - ctx.equity) / reference * 100
+    if fallen_pct >= limit_pct and _increases_exposure(intent):
+        return _reject(gate, code, f"{fallen_pct:.2f}% {what}", fallen_pct, limit_pct)
+    return _ok(gate, amount, fallen_pct, limit_pct)
 
 
 def position_count(
