@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tradetui.core.ccxt_loader import pro_exchange_class
+from tradetui.core.gateway import create_exchange
+from tradetui.core.venue import nonce_file
 
 STARTING = {"BTC": Decimal(1), "ETH": Decimal(10), "SOL": Decimal(100), "USD": Decimal(100_000)}
 
@@ -65,14 +66,14 @@ def fills_so_far(data_dir: Path) -> int:
 async def venue_state(
     info: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
-    venue = pro_exchange_class("kraken")(
-        {
-            "apiKey": info["api_key"],
-            "secret": info["secret"],
-            "enableRateLimit": False,
-            "urls": {"api": {"public": info["rest"], "private": info["rest"]}},
-        }
-    )
+    config = {
+        "apiKey": info["api_key"],
+        "secret": info["secret"],
+        "enableRateLimit": False,
+        "urls": {"api": {"public": info["rest"], "private": info["rest"]}},
+    }
+    # Share the engines' nonce file: they may have jumped past the clock after an InvalidNonce.
+    venue = create_exchange("kraken", config, nonce_file(info["api_key"]))
     try:
         orders = await venue.fetch_open_orders() + await venue.fetch_closed_orders()
         return orders, await venue.fetch_my_trades(), await venue.fetch_balance()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
@@ -427,3 +428,19 @@ async def test_one_open_order_can_be_canceled_and_only_that_one(engine: Engine, 
     if mode is Mode.LIVE:
         venue_open = [o["clientOrderId"] for o in await engine._exchange.fetch_open_orders()]
         assert venue_open == [second.client_id]
+
+
+async def test_an_order_approved_just_before_the_kill_switch_is_never_sent(engine: Engine) -> None:
+    """Guards the race where an order passed the guard, the kill switch fired during its
+    write-ahead commit, and the order then went out after the cancel-all."""
+    submitting = asyncio.create_task(engine.submit(resting_bid(engine)))
+    await asyncio.sleep(0)  # the intent is approved; its row is being committed
+    await engine.kill()
+    decision = await submitting
+    assert decision.approved
+    assert engine.snapshot().open_orders == ()
+    [order] = engine.snapshot().recent_orders
+    assert (order.status, order.error) == (
+        OrderStatus.REJECTED,
+        "kill switch engaged before it was sent",
+    )

@@ -416,7 +416,12 @@ class Engine:
             if decision.approved:
                 book = self._market_data.books.get(intent.symbol) if self._market_data else None
                 self._sent_at.append(self._clock())
-                order = await self._orders.place(decision, self._mode, book)
+                order = await self._orders.place(
+                    decision,
+                    self._mode,
+                    book,
+                    lambda: self._state is not TradingState.HALTED or intent.flatten,
+                )
                 client_id = order.client_id
                 self._holds_changed(order.mode)
         finally:

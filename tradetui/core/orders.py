@@ -153,8 +153,18 @@ class OrderManager:
             )
         return adopted
 
-    async def place(self, decision: Decision, mode: Mode, book: OrderBook | None) -> Order:
-        """Persist, then send, one approved order; returns it in its new state."""
+    async def place(
+        self,
+        decision: Decision,
+        mode: Mode,
+        book: OrderBook | None,
+        may_send: Callable[[], bool] = lambda: True,
+    ) -> Order:
+        """Persist, then send, one approved order; returns it in its new state.
+
+        ``may_send`` is asked again once the order is on disk, right before it goes out: a kill
+        switch pulled while the write was in flight must still stop it.
+        """
         intent = decision.intent
         now = self._clock()
         order = Order(
@@ -171,6 +181,11 @@ class OrderManager:
         )
         self._track(order)
         await self._store.save_order(order)  # write-ahead: on disk before anything is sent
+        if not may_send():
+            await self._finish(
+                order, OrderStatus.REJECTED, "kill switch engaged before it was sent"
+            )
+            return order
         if mode is Mode.PAPER:
             fills = self._paper.execute(order, book, self._markets[order.symbol])
             await self._record(order, fills)

@@ -70,9 +70,13 @@ async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: 
         if secret:
             register_secret(secret)
     # One nonce file per API key and user, shared by every process that trades with that key.
-    key_tag = hashlib.sha256(str(config.get("apiKey", "")).encode()).hexdigest()[:12]
-    exchange = create_exchange(exchange_id, config, nonce_dir() / key_tag)
+    exchange = create_exchange(exchange_id, config, nonce_file(str(config.get("apiKey", ""))))
     return Venue(exchange, target, bool(config.get("apiKey")), sim)
+
+
+def nonce_file(api_key: str) -> Path:
+    """The nonce high-water-mark file every process trading with ``api_key`` shares."""
+    return nonce_dir() / hashlib.sha256(api_key.encode()).hexdigest()[:12]
 
 
 def no_credentials_message(settings: VenueSettings) -> str:
