@@ -122,6 +122,8 @@ class UiSettings(BaseModel):
     """Theme name: one of the themes in ``themes/`` or a built-in Textual theme."""
     refresh_hz: float = 5.0
     """How often panes re-read the engine snapshot."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Key remaps by binding id, e.g. ``{kill = "ctrl+x"}``; ``?`` in the app lists the ids."""
 
 
 class Settings(BaseSettings):

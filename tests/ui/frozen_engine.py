@@ -48,13 +48,23 @@ def _order(
     )
 
 
+def _trend(last: float, steps: tuple[float, ...]) -> tuple[float, ...]:
+    """Ten points ending at ``last``, each step a relative move from the one before."""
+    points = [last]
+    for step in reversed(steps):
+        points.append(points[-1] / (1 + step))
+    return tuple(reversed(points))
+
+
 def frozen_snapshot() -> EngineSnapshot:
-    """A connected paper engine with quotes (one stale), positions, orders, gates and breakers."""
+    """A connected paper engine trading normally: fresh quotes, positions, orders, closed breakers."""
     quotes = {
         "BTC/USD": Quote("BTC/USD", 64_250.1, 64_252.4, 64_251.0, 1.2, 0.8, FIXED_NOW - 0.4),
         "ETH/USD": Quote("ETH/USD", 3_120.55, 3_121.05, 3_120.9, 14.0, 9.5, FIXED_NOW - 1.2),
-        "SOL/USD": Quote("SOL/USD", 142.31, 142.39, 142.35, 300.0, 210.0, FIXED_NOW - 12.8),
+        "SOL/USD": Quote("SOL/USD", 142.31, 142.39, 142.35, 300.0, 210.0, FIXED_NOW - 0.8),
     }
+    up = (0.001, 0.002, -0.001, 0.003, 0.001, -0.002, 0.004, 0.002, 0.001)
+    down = (-0.002, 0.001, -0.003, -0.001, 0.002, -0.004, -0.001, -0.002, 0.001)
     return EngineSnapshot(
         taken_at=FIXED_NOW,
         state=TradingState.ACTIVE,
@@ -85,26 +95,77 @@ def frozen_snapshot() -> EngineSnapshot:
             GateResult("trading_state", True, "OK"),
             GateResult("circuit_breaker", True, "OK"),
             GateResult("market_status", True, "OK"),
-            GateResult("data_quality", False, "QUOTE_STALE", 12.8, 5.0),
+            GateResult("data_quality", True, "OK", 0.4, 5.0),
             GateResult("order_sanity", True, "OK", 0.4, 5.0),
             GateResult("position_count", True, "OK", 2.0, 3.0),
             GateResult("position_size", True, "OK", 12.2, 20.0),
-            GateResult("min_balance", True, "OK", 7312.4, 10.0),
+            GateResult("min_balance", True, "OK", 7312.4, 10.0, floor=True),
             GateResult("signal_confidence", True, "NOT_EVALUATED"),
         ),
         last_rejections={
-            "data_quality": GateResult("data_quality", False, "QUOTE_STALE", 12.8, 5.0),
             "position_count": GateResult("position_count", False, "TOO_MANY_POSITIONS", 3.0, 3.0),
+        },
+        breakers=(
+            BreakerSnapshot("market_data", BreakerState.CLOSED, 0, 5, 0.0),
+            BreakerSnapshot("account", BreakerState.CLOSED, 0, 5, 0.0),
+            BreakerSnapshot("orders", BreakerState.CLOSED, 0, 5, 0.0),
+        ),
+        equity=10_342.17,
+        day_pnl=-57.83,
+        quote_currency="USD",
+        fills_count=7,
+        trends={
+            "BTC/USD": _trend(64_251.25, up),
+            "ETH/USD": _trend(3_120.8, down),
+            "SOL/USD": _trend(142.35, (0.0,) * 9),
+        },
+    )
+
+
+def paused_snapshot() -> EngineSnapshot:
+    """The operator pressed p: no new orders, resting ones stay."""
+    return dataclasses.replace(frozen_snapshot(), state=TradingState.PAUSED)
+
+
+def breaker_open_snapshot() -> EngineSnapshot:
+    """The orders breaker tripped: the gate fails and the pane counts down to half-open."""
+    snapshot = frozen_snapshot()
+    gates = tuple(
+        GateResult("circuit_breaker", False, "BREAKER_OPEN", 5.0, 5.0)
+        if gate.gate == "circuit_breaker"
+        else gate
+        for gate in snapshot.gates
+    )
+    return dataclasses.replace(
+        snapshot,
+        gates=gates,
+        last_rejections={
+            **snapshot.last_rejections,
+            "circuit_breaker": GateResult("circuit_breaker", False, "BREAKER_OPEN", 5.0, 5.0),
         },
         breakers=(
             BreakerSnapshot("market_data", BreakerState.CLOSED, 0, 5, 0.0),
             BreakerSnapshot("account", BreakerState.HALF_OPEN, 2, 5, 0.0),
             BreakerSnapshot("orders", BreakerState.OPEN, 5, 5, 17.5),
         ),
-        equity=10_342.17,
-        day_pnl=-57.83,
-        quote_currency="USD",
-        fills_count=7,
+    )
+
+
+def stale_snapshot() -> EngineSnapshot:
+    """The feed went quiet: every quote is old, and the data-quality gate says so."""
+    snapshot = frozen_snapshot()
+    ages = {"BTC/USD": 12.8, "ETH/USD": 9.1, "SOL/USD": 41.0}
+    quotes = {
+        symbol: dataclasses.replace(quote, received_at=FIXED_NOW - ages[symbol])
+        for symbol, quote in snapshot.quotes.items()
+    }
+    stale = GateResult("data_quality", False, "QUOTE_STALE", 12.8, 5.0)
+    gates = tuple(stale if gate.gate == "data_quality" else gate for gate in snapshot.gates)
+    return dataclasses.replace(
+        snapshot,
+        quotes=quotes,
+        gates=gates,
+        last_rejections={**snapshot.last_rejections, "data_quality": stale},
     )
 
 

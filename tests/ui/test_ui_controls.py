@@ -13,6 +13,7 @@ from tests.ui.frozen_engine import (
     FrozenLogLine,
     FrozenLogSink,
     frozen_snapshot,
+    stale_snapshot,
 )
 from tradetui.config import Settings
 from tradetui.core.engine import EngineError
@@ -185,10 +186,13 @@ async def test_panes_say_connecting_until_connected() -> None:
 async def test_stale_quote_is_dimmed_and_fresh_ones_are_not() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
-        rows = app.query_one(MarketsPane).build_rows(frozen_snapshot())
-        assert {cell.tone for cell in rows["SOL/USD"]} == {"stale"}
-        assert rows["BTC/USD"][1].tone == "bid"
-        assert rows["BTC/USD"][2].tone == "ask"
+        markets = app.query_one(MarketsPane)
+        fresh = markets.build_rows(frozen_snapshot())
+        assert fresh["BTC/USD"][1].tone == "bid"
+        assert fresh["BTC/USD"][2].tone == "ask"
+        stale = markets.build_rows(stale_snapshot())
+        assert {cell.tone for cell in stale["SOL/USD"]} == {"stale"}
+        assert stale["SOL/USD"][5].text == "41.0"  # the age is shown, not hidden
 
 
 async def test_a_changed_quote_updates_only_its_cells() -> None:

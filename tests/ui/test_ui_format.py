@@ -59,3 +59,28 @@ def test_clock_is_utc() -> None:
 
 def test_short_id_keeps_the_distinct_tail() -> None:
     assert fmt.short_id("pulse-0001-7f3a9c21") == "7f3a9c21"
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ((1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0), "▁▂▃▄▅▆▇█"),
+        ((5.0, 1.0), "█▁"),
+        ((3.0, 3.0, 3.0), "▄▄▄"),
+        ((2.0,), "▄"),
+        ((), "-"),
+        ((1.0, float("nan"), 2.0), "▁█"),
+    ],
+)
+def test_sparkline_scales_between_its_own_low_and_high(
+    points: tuple[float, ...], expected: str
+) -> None:
+    assert fmt.sparkline(points) == expected
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [(Decimal("0.04"), Decimal("0.1"), "40%"), (Decimal("0"), Decimal("1"), "0%"), (1, 0, "-")],
+)
+def test_percent_of_a_whole(part: Decimal, whole: Decimal, expected: str) -> None:
+    assert fmt.percent(part, whole) == expected

@@ -12,6 +12,7 @@ from tradetui.config import Settings, UiSettings
 from tradetui.ui import app as app_module
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.confirm import ConfirmScreen
+from tradetui.ui.screens.help import HelpScreen
 from tradetui.ui.themes import APP_VARIABLES, ThemeError, load_theme, load_themes, theme_dirs
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
@@ -42,7 +43,9 @@ def test_a_theme_missing_variables_is_rejected_with_its_path(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    "widget", [TablePane, LogsPane, StatusHeader, ConfirmScreen], ids=lambda w: w.__name__
+    "widget",
+    [TablePane, LogsPane, StatusHeader, ConfirmScreen, HelpScreen],
+    ids=lambda w: w.__name__,
 )
 def test_widget_css_has_no_colour_literals(widget: type) -> None:
     assert not COLOUR_LITERAL.search(widget.DEFAULT_CSS)
@@ -77,3 +80,66 @@ async def test_builtin_textual_theme_gets_fallback_app_variables() -> None:
         app.theme = "tradetui-dark"
         await pilot.pause()
         assert app.theme_variables["stale"] == load_themes()["tradetui-dark"].variables["stale"]
+
+
+def _linear(channel: int) -> float:
+    c = channel / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    value = hex_colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours."""
+
+    def luminance(colour: str) -> float:
+        r, g, b = (_linear(c) for c in _rgb(colour))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Viénot, Brettel & Mollon (1999) dichromacy simulation, applied to linear RGB.
+DICHROMACY = {
+    "protanopia": ((0.11238, 0.88762, 0.0), (0.11238, 0.88762, 0.0), (0.00401, -0.00401, 1.0)),
+    "deuteranopia": ((0.29275, 0.70725, 0.0), (0.29275, 0.70725, 0.0), (-0.02234, 0.02234, 1.0)),
+}
+
+
+def seen_with(kind: str, colour: str) -> tuple[float, ...]:
+    linear = [_linear(c) for c in _rgb(colour)]
+    return tuple(sum(m * c for m, c in zip(row, linear, strict=True)) for row in DICHROMACY[kind])
+
+
+def test_contrast_theme_meets_wcag_aa_against_its_background() -> None:
+    theme = load_themes([REPO_THEMES])["tradetui-contrast"]
+    assert theme.background is not None
+    for name in ("price-up", "price-down", "bid", "ask", "halted", "paper", "live", "stale"):
+        assert contrast_ratio(theme.variables[name], theme.background) >= 4.5, name
+    assert theme.foreground is not None
+    assert contrast_ratio(theme.foreground, theme.background) >= 7.0
+
+
+def dichromat_distance(kind: str, first: str, second: str) -> float:
+    """How far apart two colours stay for a dichromat (linear RGB, 0 = identical, ~1.7 = max)."""
+    a, b = seen_with(kind, first), seen_with(kind, second)
+    return float(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5)
+
+
+@pytest.mark.parametrize("kind", sorted(DICHROMACY))
+@pytest.mark.parametrize(("up", "down"), [("price-up", "price-down"), ("bid", "ask")])
+def test_contrast_theme_keeps_up_and_down_apart_for_colour_blind_eyes(
+    kind: str, up: str, down: str
+) -> None:
+    contrast = load_themes([REPO_THEMES])["tradetui-contrast"].variables
+    assert dichromat_distance(kind, contrast[up], contrast[down]) > 0.5
+
+
+def test_the_default_themes_red_green_pair_is_what_the_contrast_theme_fixes() -> None:
+    """Guards the check above: it does tell the default green/red pair apart from a safe one."""
+    default = load_themes([REPO_THEMES])["tradetui-dark"].variables
+    assert dichromat_distance("deuteranopia", default["price-up"], default["price-down"]) < 0.2

@@ -13,6 +13,7 @@ from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import is_transport_error
 from tradetui.core.model import OrderBook, PublicTrade, Quote
 from tradetui.core.streams import supervise
+from tradetui.core.trend import TrendHistory
 
 log = logging.getLogger("tradetui.market_data")
 
@@ -40,6 +41,8 @@ class MarketData:
         self._on_trades = on_trades
         self.quotes: dict[str, Quote] = {}
         self.books: dict[str, OrderBook] = {}
+        self.trends = TrendHistory()
+        """Recent mid prices per symbol (the Markets pane's sparklines)."""
         self.messages_received = 0
         self._stream_seen_at: dict[str, float] = {}
         self._polled: set[str] = set()
@@ -93,7 +96,7 @@ class MarketData:
         for symbol in symbols:
             quote = _quote_from_ticker(symbol, tickers.get(symbol) or {}, self._clock(), "rest")
             if quote is not None:
-                self.quotes[symbol] = quote
+                self._store_quote(quote)
             book = await self._exchange.fetch_order_book(symbol, BOOK_DEPTH)
             self._store_book(symbol, book)
 
@@ -115,7 +118,11 @@ class MarketData:
         if quote is None:
             log.warning("ignored a malformed ticker for %s", symbol)
             return
-        self.quotes[symbol] = quote
+        self._store_quote(quote)
+
+    def _store_quote(self, quote: Quote) -> None:
+        self.quotes[quote.symbol] = quote
+        self.trends.record(quote.symbol, quote.mid, quote.received_at)
 
     async def _book_once(self, symbol: str) -> None:
         book = await self._exchange.watch_order_book(symbol)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -304,6 +304,8 @@ class EngineSnapshot:
     quote_currency: str = "USD"
     fills_count: int = 0
     """Distinct fills applied to this ledger."""
+    trends: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """Recent mid prices per symbol, oldest first, one point per few seconds (sparklines)."""
 
     def quote_age_s(self, symbol: str) -> float | None:
         """Seconds since the last quote for ``symbol`` (None if none yet)."""

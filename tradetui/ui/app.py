@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
-from textual.widgets import Footer
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker
 
 from tradetui.config import Settings
@@ -16,6 +18,7 @@ from tradetui.core.engine import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.ui.bridge import EngineCommandFailed, EngineControls, EngineStartFailed, LogSource
 from tradetui.ui.screens.confirm import ConfirmScreen
+from tradetui.ui.screens.help import HelpScreen, KeyHelp
 from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
 from tradetui.ui.widgets.balances import BalancesPane
 from tradetui.ui.widgets.breakers import BreakersPane
@@ -38,15 +41,22 @@ class TradeTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
-        Binding("p", "pause", "Pause/resume", id="pause", tooltip="ACTIVE <-> PAUSED"),
-        Binding("t", "toggle_mode", "Paper/live", id="mode", tooltip="Live asks to confirm"),
-        # priority: the kill switch must work even while a modal screen has the keyboard.
+        Binding("p", "pause", "Pause", id="pause", tooltip="ACTIVE <-> PAUSED"),
         Binding(
-            "k",
+            "t",
+            "toggle_mode",
+            "Paper/live",
+            id="mode",
+            tooltip="Live names the account, asks first",
+        ),
+        # priority: the kill switch must work even while a modal screen has the keyboard.
+        # ctrl+k also works while the log search field has the keyboard (it takes printable keys).
+        Binding(
+            "k,ctrl+k",
             "kill",
             "KILL",
             id="kill",
-            tooltip="Halt now and cancel all open orders",
+            tooltip="Halt now, cancel all open orders",
             priority=True,
         ),
         Binding(
@@ -54,17 +64,46 @@ class TradeTuiApp(App[int]):
             "flatten",
             "Flatten",
             id="flatten",
-            tooltip="Kill switch, then sell every position at market (asks first)",
+            tooltip="Kill switch + sell all (asks first)",
         ),
-        Binding("r", "release", "Release", id="release", tooltip="HALTED -> PAUSED"),
+        Binding("r", "release", "Release", id="release", tooltip="HALTED -> PAUSED (asks first)"),
         Binding(
             "c",
             "cancel_order",
-            "Cancel order",
+            "Cancel",
             id="cancel",
-            tooltip="Cancel the order selected in the Orders pane",
+            tooltip="Cancel the selected order",
         ),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine and exit"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="This list of keys"),
+        Binding(
+            "z",
+            "zoom",
+            "Zoom",
+            id="zoom",
+            tooltip="Focused pane full screen (tab: next)",
+        ),
+        Binding(
+            "slash",
+            "search_logs",
+            "Search",
+            id="search",
+            tooltip="Filter the Logs pane (esc clears)",
+        ),
+        Binding(
+            "l",
+            "log_level",
+            "Log level",
+            id="log_level",
+            tooltip="Cycle the Logs pane's minimum level",
+            show=False,
+        ),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            id="quit",
+            tooltip="Stop and exit (asks if orders open)",
+        ),
     ]
 
     def __init__(
@@ -87,7 +126,7 @@ class TradeTuiApp(App[int]):
         """How many snapshots the panes have shown (tests wait on the first)."""
         self._engine_stop: asyncio.Future[None] | None = None
         self._start_worker: Worker[None] | None = None
-        self._theme_notice = self._install_themes(settings.ui.theme)
+        self._notices = [self._install_themes(settings.ui.theme), self._install_keymap(settings)]
         # Kept as attributes: while a modal is up, query_one() searches the modal, not these.
         self.header = StatusHeader(id="header")
         """Mode, state, venue, equity, day PnL and clock."""
@@ -121,6 +160,50 @@ class TradeTuiApp(App[int]):
             notice = notice or f"theme {wanted!r} does not exist; using {DEFAULT_THEME}"
         return notice
 
+    def _install_keymap(self, settings: Settings) -> str:
+        """Apply the config's key remaps by binding id; returns a notice naming unknown ids."""
+        known = {binding.id for binding in self.BINDINGS if isinstance(binding, Binding)}
+        unknown = sorted(set(settings.ui.keys) - known)
+        self._keymap = self._normalize_keymap(
+            {name: keys for name, keys in settings.ui.keys.items() if name in known}
+        )
+        if unknown:
+            return (
+                f"ui.keys: unknown binding id(s) {', '.join(unknown)}; "
+                f"known ids: {', '.join(sorted(str(name) for name in known))}"
+            )
+        return ""
+
+    def key_help(self) -> list[KeyHelp]:
+        """Every console key as bound now (after the keymap), for the help screen."""
+        rows = []
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.id is None:
+                continue
+            keys = self._keymap.get(binding.id, binding.key)
+            shown = ", ".join(
+                self.get_key_display(dataclasses.replace(binding, key=key))
+                for key in keys.split(",")
+            )
+            rows.append(KeyHelp(shown, binding.id, binding.description, binding.tooltip))
+        rows.append(KeyHelp("ctrl+p", "-", "Commands", "Every action by name, and themes"))
+        return rows
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id is not None:
+                help_text = binding.tooltip or binding.description
+                yield SystemCommand(binding.description, help_text, self._palette_action(binding))
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":  # ours (above) asks first while orders are open
+                yield command
+
+    def _palette_action(self, binding: Binding) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.run_action(binding.action)
+
+        return run
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Built-in Textual themes lack the app variables; derive them from the theme's own colours.
         return fallback_variables(self.current_theme.to_color_system().generate())
@@ -130,16 +213,19 @@ class TradeTuiApp(App[int]):
         with Grid(id="panes"):
             yield from self.table_panes
             yield self.logs_pane
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        if self._theme_notice:
-            self.notify(self._theme_notice, severity="warning")
+        for notice in filter(None, self._notices):
+            self.notify(notice, severity="warning", timeout=10)
         # After the first paint every pane has composed its children, and the engine starts
         # while the operator already sees "connecting…".
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        # Arrow keys move through open orders from the start (c cancels the one selected).
+        if self.focused is None:
+            self.orders_pane.query_one(DataTable).focus()
         self.refresh_snapshot()
         self.set_interval(1 / self.refresh_hz, self.refresh_snapshot)
         self._start_worker = self.run_worker(self._run_start(), name="engine-start", group="engine")
@@ -261,6 +347,30 @@ class TradeTuiApp(App[int]):
             self.notify("No open order is selected.")
             return
         self._command("cancel order", self.engine.cancel_order(client_id))
+
+    def action_zoom(self) -> None:
+        """Maximise the focused pane (the Orders pane when none has focus), or restore."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        target = self.focused or self.orders_pane.query_one(DataTable)
+        if not screen.maximize(target, container=True):
+            self.notify("Nothing to zoom: press tab to focus a pane first.")
+
+    def action_search_logs(self) -> None:
+        """Open the Logs pane's search field."""
+        self.logs_pane.open_search()
+
+    def action_log_level(self) -> None:
+        """Raise the Logs pane's minimum level one step (wrapping back to everything)."""
+        level = self.logs_pane.cycle_level()
+        self.notify(f"Logs pane shows {level} and above.", timeout=2)
+
+    def action_help(self) -> None:
+        """Show every key, as remapped by the config."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_help()))
 
     async def action_quit(self) -> None:
         """Stop the engine, then exit; asks first while orders are open (they stay open)."""

@@ -85,3 +85,26 @@ def clock(timestamp: float) -> str:
 def short_id(client_id: str, width: int = 8) -> str:
     """The tail of a client order id: the part that differs between orders."""
     return client_id[-width:]
+
+
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+"""Block characters of a sparkline, lowest to highest."""
+
+
+def sparkline(points: tuple[float, ...] | list[float]) -> str:
+    """One character per point, scaled between the points' own low and high (flat: mid level)."""
+    finite = [p for p in points if math.isfinite(p)]
+    if not finite:
+        return DASH
+    low, high = min(finite), max(finite)
+    if high == low:
+        return SPARK_LEVELS[3] * len(finite)
+    top = len(SPARK_LEVELS) - 1
+    return "".join(SPARK_LEVELS[round((p - low) / (high - low) * top)] for p in finite)
+
+
+def percent(part: Decimal | float, whole: Decimal | float) -> str:
+    """``part`` as a whole-number percentage of ``whole`` (a dash when ``whole`` is zero)."""
+    if not whole:
+        return DASH
+    return f"{float(part) / float(whole) * 100:.0f}%"

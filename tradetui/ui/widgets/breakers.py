@@ -24,9 +24,13 @@ class BreakersPane(TablePane):
         Column("category", "category"),
         Column("state", "state"),
         Column("failures", "fails", "right"),
-        Column("half_open", "half-open s", "right"),
+        # Seconds until an open breaker lets one trial call through (half-open).
+        Column("half_open", "retry s", "right"),
     )
     EMPTY_TEXT = "no breakers"
+
+    def needs_attention(self, snapshot: EngineSnapshot) -> bool:
+        return any(breaker.state is BreakerState.OPEN for breaker in snapshot.breakers)
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         return {

@@ -1,4 +1,4 @@
-"""Provides the Markets pane: top of book per symbol, with stale quotes dimmed."""
+"""Provides the Markets pane: top of book and a short trend per symbol, with stale quotes dimmed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tradetui.ui.widgets.table_pane import Column, Row, TablePane
 
 
 class MarketsPane(TablePane):
-    """Bid, ask, last, spread and quote age of every watched symbol."""
+    """Bid, ask, last, spread, quote age and a sparkline of the mid for every watched symbol."""
 
     TITLE = "Markets"
     COLUMNS = (
@@ -21,8 +21,11 @@ class MarketsPane(TablePane):
         Column("last", "last", "right"),
         Column("spread", "bps", "right"),
         Column("age", "age s", "right"),
+        # Last: at 80 columns the trend is what gets cut, never a price.
+        Column("trend", "trend"),
     )
     EMPTY_TEXT = "no symbols configured"
+    NARROW_COLUMNS = ("symbol", "bid", "ask", "spread", "age")
 
     def __init__(
         self, max_quote_age_s: float, *, id: str | None = None, classes: str | None = None
@@ -33,6 +36,12 @@ class MarketsPane(TablePane):
         self._last_trade_tone: dict[str, str] = {}
         self._last_trade_price: dict[str, float] = {}
 
+    def needs_attention(self, snapshot: EngineSnapshot) -> bool:
+        return any(
+            (age := snapshot.quote_age_s(symbol)) is None or age > self.max_quote_age_s
+            for symbol in snapshot.symbols or tuple(snapshot.quotes)
+        )
+
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         rows: dict[str, Row] = {}
         symbols = snapshot.symbols or tuple(snapshot.quotes)
@@ -42,7 +51,7 @@ class MarketsPane(TablePane):
                 rows[symbol] = (
                     (Cell(symbol, "stale"),)
                     + (Cell(fmt.DASH, "stale"),) * 4
-                    + (Cell("none", "stale"),)
+                    + (Cell("none", "stale"), Cell(fmt.DASH, "stale"))
                 )
                 continue
             age_s = snapshot.quote_age_s(symbol)
@@ -55,6 +64,7 @@ class MarketsPane(TablePane):
                 Cell(fmt.price(quote.last), "stale" if stale else last_tone),
                 Cell(fmt.bps(quote.spread_bps), "stale" if stale else ""),
                 Cell(fmt.seconds(age_s), "stale" if stale else ""),
+                _trend_cell(snapshot.trends.get(symbol, ()), stale),
             )
         return rows
 
@@ -65,3 +75,10 @@ class MarketsPane(TablePane):
             self._last_trade_tone[symbol] = "price-up" if last > previous else "price-down"
         self._last_trade_price[symbol] = last
         return self._last_trade_tone.get(symbol, "")
+
+
+def _trend_cell(points: tuple[float, ...], stale: bool) -> Cell:
+    """The sparkline, coloured by where the mid went over the window."""
+    if stale or len(points) < 2 or points[-1] == points[0]:
+        return Cell(fmt.sparkline(points), "stale")
+    return Cell(fmt.sparkline(points), "price-up" if points[-1] > points[0] else "price-down")

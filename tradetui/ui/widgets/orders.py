@@ -1,4 +1,4 @@
-"""Provides the Orders pane: the engine's open orders."""
+"""Provides the Orders pane: the engine's open orders with their fill progress."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class OrdersPane(TablePane):
     )
     EMPTY_TEXT = "no open orders"
     SELECTABLE = True
+    NARROW_COLUMNS = ("symbol", "side", "price", "filled", "status")
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         return {
@@ -43,7 +44,7 @@ class OrdersPane(TablePane):
                 Cell(order.order_type.value),
                 Cell(fmt.price(order.price) if order.price is not None else "market"),
                 Cell(fmt.amount(order.amount)),
-                Cell(fmt.amount(order.filled), "" if order.filled else "stale"),
+                Cell(fmt.percent(order.filled, order.amount), "" if order.filled else "stale"),
                 Cell(
                     _STATUS_LABELS.get(order.status, order.status.value.lower()),
                     "warning" if order.status is OrderStatus.UNKNOWN else "",

@@ -29,6 +29,7 @@ class PositionsPane(TablePane):
         Column("rpnl", "rPnL", "right"),
     )
     EMPTY_TEXT = "no positions"
+    NARROW_COLUMNS = ("symbol", "amount", "upnl", "rpnl")
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         rows: dict[str, Row] = {}

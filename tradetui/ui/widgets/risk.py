@@ -29,6 +29,10 @@ class RiskPane(TablePane):
         Column("rejected", "last reject"),
     )
     EMPTY_TEXT = "no risk evaluations yet"
+    NARROW_COLUMNS = ("gate", "verdict", "headroom")
+
+    def needs_attention(self, snapshot: EngineSnapshot) -> bool:
+        return any(not gate.passed and gate.code != NOT_EVALUATED for gate in snapshot.gates)
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         rows: dict[str, Row] = {}

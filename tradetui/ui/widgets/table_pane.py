@@ -19,6 +19,9 @@ from tradetui.ui.palette import Cell, Palette
 Row = tuple[Cell, ...]
 """One table row before rendering."""
 
+NARROW_BELOW = 100
+"""Terminals narrower than this (an 80-column SSH session) get each pane's essential columns."""
+
 
 class Column(NamedTuple):
     """A column of a table pane."""
@@ -43,6 +46,10 @@ class TablePane(Vertical):
     }
     TablePane:focus-within {
         border: round $border;
+    }
+    TablePane.-alert {
+        border: round $halted;
+        border-title-color: $halted;
     }
     TablePane > DataTable {
         height: 1fr;
@@ -69,6 +76,8 @@ class TablePane(Vertical):
     """Shown instead of the table when it has no rows."""
     SELECTABLE: ClassVar[bool] = False
     """Whether the operator can move a row cursor (to act on the selected row)."""
+    NARROW_COLUMNS: ClassVar[tuple[str, ...] | None] = None
+    """Keys of the columns kept in a terminal narrower than NARROW_BELOW (None keeps them all)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -76,6 +85,8 @@ class TablePane(Vertical):
         """What each table row shows now, by row key; the diff runs against this."""
         self._palette = Palette({})
         self._last_snapshot: EngineSnapshot | None = None
+        self._visible: tuple[int, ...] = tuple(range(len(self.COLUMNS)))
+        """Indexes into COLUMNS of the columns the table shows."""
 
     def compose(self) -> ComposeResult:
         yield Static("connecting…", classes="placeholder")
@@ -90,13 +101,34 @@ class TablePane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = self.TITLE
-        table = self.query_one(DataTable)
-        for index, column in enumerate(self.COLUMNS):
-            label = Text(self._pad(index, column.label), justify=column.justify, end="")
-            table.add_column(label, key=column.key)
-        table.display = False
+        self._visible = self._columns_for(self.app.size.width)
+        self._add_columns()
+        self.query_one(DataTable).display = False
         self._palette = Palette(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def on_resize(self) -> None:
+        visible = self._columns_for(self.app.size.width)
+        if visible != self._visible:
+            self._visible = visible
+            self._rebuild(columns=True)
+
+    @property
+    def visible_columns(self) -> list[str]:
+        """Keys of the columns shown at the terminal's current width."""
+        return [self.COLUMNS[index].key for index in self._visible]
+
+    def _columns_for(self, terminal_width: int) -> tuple[int, ...]:
+        if self.NARROW_COLUMNS is None or terminal_width >= NARROW_BELOW:
+            return tuple(range(len(self.COLUMNS)))
+        return tuple(i for i, c in enumerate(self.COLUMNS) if c.key in self.NARROW_COLUMNS)
+
+    def _add_columns(self) -> None:
+        table = self.query_one(DataTable)
+        for position, index in enumerate(self._visible):
+            column = self.COLUMNS[index]
+            label = Text(self._pad(position, column.label), justify=column.justify, end="")
+            table.add_column(label, key=column.key)
 
     @property
     def row_keys(self) -> list[str]:
@@ -119,10 +151,15 @@ class TablePane(Vertical):
         """Bring the table in line with ``snapshot``, updating only the cells that changed."""
         self._last_snapshot = snapshot
         self._sync(self.build_rows(snapshot))
+        self.set_class(self.needs_attention(snapshot), "-alert")
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         """Return the rows to show for ``snapshot``, keyed by a stable id, in display order."""
         raise NotImplementedError
+
+    def needs_attention(self, snapshot: EngineSnapshot) -> bool:
+        """True when the pane shows a problem: its border turns the halted colour."""
+        return False
 
     def _sync(self, rows: Mapping[str, Row]) -> None:
         table = self.query_one(DataTable)
@@ -134,9 +171,9 @@ class TablePane(Vertical):
             if previous is None:
                 table.add_row(*self._render_row(row), key=key)
             elif previous != row:
-                for index, (old, new) in enumerate(zip(previous, row, strict=True)):
-                    if old != new:
-                        rendered = self._render_cell(index, new)
+                for position, index in enumerate(self._visible):
+                    if previous[index] != row[index]:
+                        rendered = self._render_cell(position, index, row[index])
                         table.update_cell(key, self.COLUMNS[index].key, rendered, update_width=True)
             self._rendered[key] = row
         if not rows:
@@ -144,15 +181,18 @@ class TablePane(Vertical):
         self._set_table_visible(bool(rows))
 
     def _render_row(self, row: Row) -> list[Text]:
-        return [self._render_cell(index, cell) for index, cell in enumerate(row)]
+        return [
+            self._render_cell(position, index, row[index])
+            for position, index in enumerate(self._visible)
+        ]
 
-    def _render_cell(self, index: int, cell: Cell) -> Text:
-        padded = cell._replace(text=self._pad(index, cell.text))
+    def _render_cell(self, position: int, index: int, cell: Cell) -> Text:
+        padded = cell._replace(text=self._pad(position, cell.text))
         return self._palette.render(padded, self.COLUMNS[index].justify)
 
-    def _pad(self, index: int, text: str) -> str:
-        """One space before every cell, and one after the last column's."""
-        return f" {text} " if index == len(self.COLUMNS) - 1 else f" {text}"
+    def _pad(self, position: int, text: str) -> str:
+        """One space before every shown cell, and one after the last shown column's."""
+        return f" {text} " if position == len(self._visible) - 1 else f" {text}"
 
     def _set_table_visible(self, visible: bool) -> None:
         table = self.query_one(DataTable)
@@ -163,8 +203,14 @@ class TablePane(Vertical):
     def _on_theme_changed(self, theme: Theme) -> None:
         # Cell colours were resolved from the old theme, so every row is rendered again.
         self._palette = Palette(self.app.theme_variables)
+        self._rebuild(columns=False)
+
+    def _rebuild(self, *, columns: bool) -> None:
+        """Render every row again (and the columns too, when ``columns``)."""
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=columns)
+        if columns:
+            self._add_columns()
         self._rendered.clear()
         if self._last_snapshot is not None:
             self.show_snapshot(self._last_snapshot)
