@@ -10,6 +10,7 @@ from tradetui.config import Settings, UiSettings
 from tradetui.core.model import TradingState
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.help import HelpScreen
+from tradetui.ui.widgets.table_pane import TablePane
 
 SIZE = (120, 40)
 
@@ -130,3 +131,29 @@ async def test_the_command_palette_runs_console_actions_on_the_engine() -> None:
             await pilot.pause(0.05)
         assert engine.snapshot().state is TradingState.HALTED
         assert "kill" in engine.commands
+
+
+async def test_z_zooms_the_focused_pane_and_z_again_restores_the_layout() -> None:
+    app = make_app(FrozenEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is app.orders_pane  # Orders has the keyboard at start
+        assert "id" in app.orders_pane.visible_columns  # zoomed: every column, even at 80x24
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None
+        assert app.orders_pane.visible_columns == ["symbol", "side", "price", "filled", "status"]
+
+
+async def test_a_wide_terminal_shows_every_column_and_a_narrow_one_the_essentials() -> None:
+    app = make_app(FrozenEngine())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert "trend" in app.query_one("#markets", TablePane).visible_columns
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        markets = app.query_one("#markets", TablePane)
+        assert markets.visible_columns == ["symbol", "bid", "ask", "spread", "age"]
+        assert markets.query_one(DataTable).row_count == 3  # rows re-rendered, not lost

@@ -40,6 +40,8 @@ class TradeTuiApp(App[int]):
     TITLE = "tradetui"
     CSS_PATH = "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # Arrow keys move through open orders from the start (c cancels the one selected).
+    AUTO_FOCUS = "#orders DataTable"
     BINDINGS = [
         Binding("p", "pause", "Pause", id="pause", tooltip="ACTIVE <-> PAUSED"),
         Binding(
@@ -223,9 +225,6 @@ class TradeTuiApp(App[int]):
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        # Arrow keys move through open orders from the start (c cancels the one selected).
-        if self.focused is None:
-            self.orders_pane.query_one(DataTable).focus()
         self.refresh_snapshot()
         self.set_interval(1 / self.refresh_hz, self.refresh_snapshot)
         self._start_worker = self.run_worker(self._run_start(), name="engine-start", group="engine")

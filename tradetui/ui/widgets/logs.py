@@ -83,6 +83,7 @@ class LogsPane(Vertical):
     """
 
     BINDINGS = [Binding("escape", "clear_search", "Clear search", show=False)]
+    ALLOW_MAXIMIZE = True
 
     def __init__(
         self, source: LogSource | None, *, id: str | None = None, classes: str | None = None

@@ -68,6 +68,9 @@ class TablePane(Vertical):
     }
     """
 
+    ALLOW_MAXIMIZE = True
+    """The zoom key (z) fills the screen with the pane, every column shown."""
+
     TITLE: ClassVar[str] = ""
     """Shown in the top border."""
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
@@ -119,7 +122,8 @@ class TablePane(Vertical):
         return [self.COLUMNS[index].key for index in self._visible]
 
     def _columns_for(self, terminal_width: int) -> tuple[int, ...]:
-        if self.NARROW_COLUMNS is None or terminal_width >= NARROW_BELOW:
+        zoomed = self.is_mounted and self.screen.maximized is self
+        if self.NARROW_COLUMNS is None or terminal_width >= NARROW_BELOW or zoomed:
             return tuple(range(len(self.COLUMNS)))
         return tuple(i for i, c in enumerate(self.COLUMNS) if c.key in self.NARROW_COLUMNS)
 
