@@ -126,6 +126,25 @@ class UiSettings(BaseModel):
     """Key remaps by binding id, e.g. ``{kill = "ctrl+x"}``; ``?`` in the app lists the ids."""
 
 
+class OpsSettings(BaseModel):
+    """Running unattended: the health/metrics listener, alerts and log output."""
+
+    http_host: str = "127.0.0.1"
+    """Address of the /health and /metrics listener; anything but loopback must be asked for."""
+    http_port: int = Field(default=9185, ge=0, le=65535)
+    """Port of the /health and /metrics listener (0 picks a free one and logs it)."""
+    http_enabled: bool = True
+    """Serve /health and /metrics when running headless (``--no-ui``)."""
+    http_in_ui: bool = False
+    """Serve /health and /metrics in TUI mode too."""
+    webhook_url: str | None = None
+    """Where alerts are POSTed as JSON (none: alerts only go to the log)."""
+    alert_min_interval_s: float = Field(default=300.0, ge=0)
+    """The same alert (kind and subject) is sent at most once per this many seconds."""
+    log_format: Literal["human", "json"] = "human"
+    """Format of headless stdout logs; the log file is always JSON lines."""
+
+
 class Settings(BaseSettings):
     """All of tradetui's settings."""
 
@@ -144,6 +163,7 @@ class Settings(BaseSettings):
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     paper: PaperSettings = Field(default_factory=PaperSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
     @classmethod
     def settings_customise_sources(
