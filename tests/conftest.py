@@ -15,7 +15,11 @@ from tradetui.core.engine import Engine
 from tradetui.paths import DataPaths
 
 # Nonce files are per user; keep the tests' out of the real home (subprocesses inherit this).
+# Credential records (accounts.json, the encrypted file) likewise.
 os.environ.setdefault("TRADETUI_NONCE_DIR", tempfile.mkdtemp(prefix="tradetui-test-nonces-"))
+os.environ.setdefault(
+    "TRADETUI_CREDENTIALS_DIR", tempfile.mkdtemp(prefix="tradetui-test-creds-")
+)
 
 
 async def wait_until(predicate: Callable[[], bool], within_s: float = 15.0, what: str = "") -> None:

@@ -1,27 +1,38 @@
-"""Tests keyring credential storage, backend safety detection and the `tradetui setup` wizard."""
+"""Tests credential entries, the OS keyring check, the encrypted file backend and live-mode lookup."""
 
 from __future__ import annotations
 
-import builtins
-import getpass
+import os
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
+from keyrings.cryptfile.cryptfile import CryptFileKeyring
 
-from tradetui import setup_cli
+from tradetui import keyring_backends
 from tradetui.credentials import (
     SERVICE,
     Credentials,
     CredentialsError,
     delete_credentials,
-    keyring_backend_status,
-    list_accounts,
+    keyring_backend_report,
     load_credentials,
+    mask_key,
+    os_keyring,
     store_credentials,
+)
+from tradetui.keyring_backends import (
+    AccountRecord,
+    lookup_credentials,
+    missing_credentials_message,
+    open_file_store,
+    read_records,
+    save_record,
 )
 from tradetui.logs import redact
 
@@ -63,58 +74,40 @@ class FlaggedKeyring(MemoryKeyring):
     plaintext = True
 
 
-@pytest.fixture
-def use_keyring() -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Never the user's keyring, records or environment: a tmp dir and a restored keyring."""
+    monkeypatch.setenv("TRADETUI_CREDENTIALS_DIR", str(tmp_path / "creds"))
+    for name in (
+        "TRADETUI_API_KEY",
+        "TRADETUI_API_SECRET",
+        "TRADETUI_API_PASSPHRASE",
+        "TRADETUI_KEYRING_PASSPHRASE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(keyring_backends, "_last_problems", {})
+    monkeypatch.setattr(keyring_backends, "_remembered_passphrase", None)
     original = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
     yield
     keyring.set_keyring(original)
 
 
 @pytest.fixture
-def secure(use_keyring: object) -> MemoryKeyring:
+def secure() -> MemoryKeyring:
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     return backend
 
 
-@pytest.fixture
-def plaintext(use_keyring: object) -> PlaintextKeyring:
-    backend = PlaintextKeyring()
-    keyring.set_keyring(backend)
-    return backend
-
-
-class Prompts:
-    """Answers input() and getpass() from scripted replies and records the prompts shown."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, inputs: list[str], secrets: list[str]):
-        self.inputs, self.secrets, self.shown = list(inputs), list(secrets), []
-        monkeypatch.setattr(builtins, "input", self._input)
-        monkeypatch.setattr(getpass, "getpass", self._getpass)
-
-    def _input(self, prompt: str = "") -> str:
-        self.shown.append(prompt)
-        if not self.inputs:
-            raise EOFError
-        return self.inputs.pop(0)
-
-    def _getpass(self, prompt: str = "Password: ", stream: object = None) -> str:
-        self.shown.append(prompt)
-        if not self.secrets:
-            raise EOFError
-        return self.secrets.pop(0)
-
-
-def test_store_load_list_delete_round_trip(secure: MemoryKeyring) -> None:
+def test_store_load_delete_round_trip(secure: MemoryKeyring) -> None:
     store_credentials("main", "kraken", API_KEY, SECRET)
     store_credentials("alt", "okx", "k" * 20, "s" * 20, passphrase="pp-123456")
-    assert list_accounts() == ["alt", "main"]
     assert load_credentials("main") == Credentials("kraken", API_KEY, SECRET)
     assert load_credentials("alt") == Credentials("okx", "k" * 20, "s" * 20, "pp-123456")
     assert delete_credentials("main") is True
     assert delete_credentials("main") is False
     assert load_credentials("main") is None
-    assert list_accounts() == ["alt"]
     assert all(service == SERVICE for service, _ in secure.entries)
 
 
@@ -122,7 +115,12 @@ def test_repr_and_str_mask_key_and_secret() -> None:
     credentials = Credentials("kraken", API_KEY, SECRET, "my-passphrase")
     for text in (repr(credentials), str(credentials), f"{credentials}"):
         assert API_KEY not in text and SECRET not in text and "my-passphrase" not in text
-        assert "AKxu…tZ" in text and "kraken" in text
+        assert "AKxu…R4tZ" in text and "kraken" in text
+
+
+def test_mask_key_shows_at_most_eight_characters() -> None:
+    assert mask_key(API_KEY) == "AKxu…R4tZ"
+    assert mask_key("short-key-123") == "***"
 
 
 def test_loaded_secrets_are_masked_in_logs(secure: MemoryKeyring) -> None:
@@ -132,7 +130,7 @@ def test_loaded_secrets_are_masked_in_logs(secure: MemoryKeyring) -> None:
 
 def test_invalid_account_name_is_a_user_error(secure: MemoryKeyring) -> None:
     with pytest.raises(CredentialsError, match="not valid"):
-        store_credentials("__accounts__", "kraken", API_KEY, SECRET)
+        store_credentials("../etc", "kraken", API_KEY, SECRET)
 
 
 def test_unreadable_entry_says_to_run_setup_again(secure: MemoryKeyring) -> None:
@@ -141,116 +139,154 @@ def test_unreadable_entry_says_to_run_setup_again(secure: MemoryKeyring) -> None
         load_credentials("main")
 
 
-def test_failing_backend_gives_one_sentence_not_a_traceback(use_keyring: object) -> None:
-    keyring.set_keyring(fail.Keyring())
-    with pytest.raises(CredentialsError, match="Secret Service"):
+def test_no_os_keyring_reads_as_no_credentials_and_refuses_to_store() -> None:
+    """Guards paper trading on a server without any keyring: reading must not raise."""
+    assert load_credentials("main") is None
+    with pytest.raises(CredentialsError, match="--backend file"):
         store_credentials("main", "kraken", API_KEY, SECRET)
 
 
-def test_no_backend_reads_as_no_credentials(use_keyring: object) -> None:
-    """Guards paper trading on a server without any keyring: reading must not raise."""
-    keyring.set_keyring(fail.Keyring())
-    assert load_credentials("main") is None
-    assert list_accounts() == []
-
-
-def test_status_secure_backend_is_ok(secure: MemoryKeyring) -> None:
-    ok, name, advice = keyring_backend_status()
-    assert ok and name.endswith("MemoryKeyring") and advice == ""
+def test_secure_backend_is_ok(secure: MemoryKeyring) -> None:
+    report = keyring_backend_report()
+    assert report.ok and report.name.endswith("MemoryKeyring") and report.advice == ""
 
 
 @pytest.mark.parametrize("backend_class", [PlaintextKeyring, FlaggedKeyring])
-def test_status_plaintext_backend_is_not_ok_and_says_what_to_do(
-    use_keyring: object, backend_class: type[KeyringBackend]
+def test_plaintext_backend_is_not_ok_and_says_what_to_do(
+    backend_class: type[KeyringBackend],
 ) -> None:
     keyring.set_keyring(backend_class())
-    ok, name, advice = keyring_backend_status()
-    assert not ok and name.endswith(backend_class.__name__)
-    assert "encrypted file keyring" in advice and "--allow-plaintext" in advice
+    report = keyring_backend_report()
+    assert not report.ok and report.plaintext and report.name.endswith(backend_class.__name__)
+    assert "--backend file" in report.advice and "--allow-plaintext" in report.advice
 
 
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
-def test_status_fail_and_null_backends_are_not_ok(
-    use_keyring: object, backend: KeyringBackend
-) -> None:
+def test_fail_and_null_backends_are_no_os_keyring(backend: KeyringBackend) -> None:
     keyring.set_keyring(backend)
-    ok, _, advice = keyring_backend_status()
-    assert not ok and "Secret Service" in advice and "--allow-plaintext" not in advice
+    found, report = os_keyring()
+    assert found is None and not report.ok
+    assert "no OS keyring" in report.advice and "--allow-plaintext" not in report.advice
 
 
-def test_status_chainer_judges_what_it_chains(
-    use_keyring: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_chainer_judges_what_it_chains(monkeypatch: pytest.MonkeyPatch) -> None:
     keyring.set_keyring(chainer.ChainerBackend())
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [])
-    assert keyring_backend_status()[0] is False
+    assert os_keyring()[0] is None
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [PlaintextKeyring(), MemoryKeyring()])
-    ok, name, _ = keyring_backend_status()
-    assert not ok and name.endswith("PlaintextKeyring")
+    report = keyring_backend_report()
+    assert not report.ok and report.name.endswith("PlaintextKeyring")
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [MemoryKeyring()])
-    assert keyring_backend_status()[0] is True
+    assert keyring_backend_report().ok
 
 
-def test_setup_stores_on_a_secure_backend_and_never_prints_the_secret(
-    secure: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_chainer_skips_passphrase_file_keyrings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards against keyring's auto-detected chain writing to keyrings.cryptfile's default file,
+    which would ask for its own passphrase from inside the library."""
+    keyring.set_keyring(chainer.ChainerBackend())
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", [CryptFileKeyring()])
+    assert os_keyring()[0] is None
+    memory = MemoryKeyring()
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", [CryptFileKeyring(), memory])
+    assert os_keyring()[0] is memory
+
+
+def test_the_encrypted_file_is_private_and_holds_nothing_in_clear(tmp_path: Path) -> None:
+    path = tmp_path / "creds" / "credentials.cfg"
+    store = open_file_store("correct horse", path)
+    store.save("main", Credentials("kraken", API_KEY, SECRET, "api-passphrase"))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    text = path.read_text()
+    assert API_KEY not in text and SECRET not in text and "api-passphrase" not in text
+    reopened = open_file_store("correct horse", path)
+    assert reopened.load("main") == Credentials("kraken", API_KEY, SECRET, "api-passphrase")
+
+
+def test_a_wrong_or_empty_file_passphrase_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "creds" / "credentials.cfg"
+    open_file_store("correct horse", path).save("main", Credentials("kraken", API_KEY, SECRET))
+    with pytest.raises(CredentialsError) as wrong:
+        open_file_store("battery staple", path)
+    assert str(wrong.value) == f"wrong passphrase for the encrypted credentials file {path}"
+    with pytest.raises(CredentialsError, match="must not be empty"):
+        open_file_store("  ", path)
+
+
+def test_records_hold_no_secret_and_are_private(tmp_path: Path) -> None:
+    save_record(AccountRecord("main", "kraken", "os", mask_key(API_KEY)))
+    path = tmp_path / "creds" / "accounts.json"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert API_KEY not in path.read_text() and "AKxu…R4tZ" in path.read_text()
+    assert read_records()["main"].backend == "os"
+
+
+def test_live_mode_reads_only_the_recorded_backend(
+    secure: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prompts = Prompts(monkeypatch, inputs=["", "", API_KEY], secrets=[SECRET])
-    assert setup_cli.main([]) == 0
-    assert load_credentials("default") == Credentials("sim", API_KEY, SECRET)
-    captured = capsys.readouterr()
-    assert SECRET not in captured.out + captured.err + "".join(prompts.shown)
-    assert API_KEY not in captured.out + captured.err
-    lines = captured.out.strip().splitlines()
-    assert len(lines) == 1 and "AKxu…tZ" in lines[0] and "'default'" in lines[0]
-    assert any("secret" in prompt.lower() for prompt in prompts.shown[3:])  # asked via getpass
+    store_credentials("main", "kraken", API_KEY, SECRET)
+    save_record(AccountRecord("main", "kraken", "os", mask_key(API_KEY)))
+    monkeypatch.setenv("TRADETUI_API_KEY", "E" * 20)
+    monkeypatch.setenv("TRADETUI_API_SECRET", "F" * 20)
+    assert lookup_credentials("main", "kraken").credentials == Credentials(
+        "kraken", API_KEY, SECRET
+    )
+    # Without a record (a container that only sets the variables) the environment is used.
+    assert lookup_credentials("other", "kraken").credentials == Credentials(
+        "env", "E" * 20, "F" * 20
+    )
 
 
-def test_setup_refuses_a_plaintext_backend_before_asking_anything(
-    plaintext: PlaintextKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_an_env_account_without_its_variables_names_them() -> None:
+    save_record(AccountRecord("box", "kraken", "env", mask_key(API_KEY)))
+    found = lookup_credentials("box", "kraken")
+    assert found.credentials is None
+    assert "TRADETUI_API_KEY and TRADETUI_API_SECRET are not both set" in found.problem
+    assert missing_credentials_message("box") == found.problem
+
+
+def test_a_file_account_needs_its_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    open_file_store("correct horse").save("vault", Credentials("kraken", API_KEY, SECRET))
+    save_record(AccountRecord("vault", "kraken", "file", mask_key(API_KEY)))
+    found = lookup_credentials("vault", "kraken")
+    assert found.credentials is None and "set TRADETUI_KEYRING_PASSPHRASE" in found.problem
+    monkeypatch.setenv("TRADETUI_KEYRING_PASSPHRASE", "nope")
+    assert "wrong passphrase" in lookup_credentials("vault", "kraken").problem
+    monkeypatch.setenv("TRADETUI_KEYRING_PASSPHRASE", "correct horse")
+    assert lookup_credentials("vault", "kraken").credentials == Credentials(
+        "kraken", API_KEY, SECRET
+    )
+
+
+def test_credentials_for_another_venue_are_not_used(secure: MemoryKeyring) -> None:
+    store_credentials("main", "kraken", API_KEY, SECRET)
+    save_record(AccountRecord("main", "kraken", "os", mask_key(API_KEY)))
+    found = lookup_credentials("main", "binance")
+    assert found.credentials is None
+    assert found.problem.startswith("account 'main' holds kraken credentials, not binance")
+
+
+def test_a_missing_account_names_it_and_says_run_setup() -> None:
+    found = lookup_credentials("ghost", "kraken")
+    assert found.credentials is None
+    assert found.problem.startswith("no credentials stored for account 'ghost'")
+    assert "`tradetui setup --account ghost`" in found.problem
+
+
+def test_the_sandbox_choice_reaches_live_mode(secure: MemoryKeyring) -> None:
+    store_credentials("test", "binance", API_KEY, SECRET)
+    save_record(AccountRecord("test", "binance", "os", mask_key(API_KEY), sandbox=True))
+    found = lookup_credentials("test", "binance")
+    assert found.credentials is not None and found.sandbox
+
+
+def test_a_terminal_front_end_knows_when_to_ask_for_the_file_passphrase(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    prompts = Prompts(monkeypatch, inputs=[API_KEY], secrets=[SECRET])
-    assert setup_cli.main(["--exchange", "sim", "--account", "main"]) == 2
-    captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "--allow-plaintext" in captured.err
-    assert prompts.shown == []
-    assert plaintext.entries == {}
-
-
-def test_setup_accepts_a_plaintext_backend_with_the_flag(
-    plaintext: PlaintextKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    Prompts(monkeypatch, inputs=[API_KEY], secrets=[SECRET])
-    args = ["--exchange", "sim", "--account", "main", "--allow-plaintext"]
-    assert setup_cli.main(args) == 0
-    assert load_credentials("main") == Credentials("sim", API_KEY, SECRET)
-    captured = capsys.readouterr()
-    assert SECRET not in captured.out + captured.err
-    assert "unencrypted" in captured.err
-
-
-def test_setup_refuses_a_failing_backend_even_with_the_flag(
-    use_keyring: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    keyring.set_keyring(fail.Keyring())
-    Prompts(monkeypatch, inputs=[API_KEY], secrets=[SECRET])
-    assert setup_cli.main(["--exchange", "sim", "--allow-plaintext"]) == 2
-    assert "Secret Service" in capsys.readouterr().err
-
-
-def test_setup_rejects_a_non_base64_secret_without_echoing_it(
-    secure: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    bad_secret = "not base64 at all!"
-    Prompts(monkeypatch, inputs=[API_KEY], secrets=[bad_secret])
-    assert setup_cli.main(["--exchange", "sim", "--account", "main"]) == 2
-    captured = capsys.readouterr()
-    assert "base64" in captured.err and bad_secret not in captured.out + captured.err
-    assert secure.entries == {}
-
-
-def test_setup_without_input_exits_cleanly(
-    secure: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    Prompts(monkeypatch, inputs=[], secrets=[])
-    assert setup_cli.main([]) == 2
-    assert "interactive terminal" in capsys.readouterr().err
+    save_record(AccountRecord("vault", "kraken", "file", mask_key(API_KEY)))
+    save_record(AccountRecord("main", "kraken", "os", mask_key(API_KEY)))
+    assert keyring_backends.needs_file_passphrase("vault")
+    assert not keyring_backends.needs_file_passphrase("main")
+    assert not keyring_backends.needs_file_passphrase("ghost")
+    keyring_backends.remember_file_passphrase("typed at start-up")
+    assert not keyring_backends.needs_file_passphrase("vault")

@@ -1,4 +1,4 @@
-"""Provides API credential storage in the OS keyring, and a check that the keyring is safe to use."""
+"""Provides API credentials: the masked `Credentials` type, the OS keyring check and keyring entries."""
 
 from __future__ import annotations
 
@@ -20,25 +20,23 @@ ENV_API_KEY, ENV_SECRET, ENV_PASSPHRASE = (
     "TRADETUI_API_SECRET",
     "TRADETUI_API_PASSPHRASE",
 )
-"""Environment variables that supply credentials in containers and CI (they beat the keyring)."""
-INDEX_ENTRY = "__accounts__"
-"""Keyring user name under which the JSON list of account names is kept (keyrings can't list)."""
+"""Environment variables that supply credentials in containers and CI (the `env` backend)."""
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
-NO_BACKEND_ADVICE = (
-    "no usable keyring backend was found: install and start a Secret Service "
-    "(e.g. gnome-keyring) or install an encrypted file keyring such as keyrings.cryptfile, "
-    "then run `tradetui setup` again"
+NO_OS_KEYRING_ADVICE = (
+    "no OS keyring is available here (no Secret Service, KWallet, macOS or Windows keyring): "
+    "use --backend file (an encrypted file protected by a passphrase) "
+    "or --backend env (environment variables, for containers)"
 )
 PLAINTEXT_ADVICE = (
-    "the keyring backend {name} stores secrets unencrypted: install and start a Secret Service "
-    "(e.g. gnome-keyring), use an encrypted file keyring such as keyrings.cryptfile, "
+    "the keyring backend {name} stores secrets unencrypted: use --backend file "
+    "(an encrypted file protected by a passphrase) or --backend env, "
     "or pass --allow-plaintext to accept the risk"
 )
 
 
 class CredentialsError(Exception):
-    """A keyring problem the user can fix, with a one-line message."""
+    """A credentials problem the user can fix, with a one-line message."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,18 +59,34 @@ class Credentials:
 
 
 def mask_key(api_key: str) -> str:
-    """Show only enough of an API key to recognise it: ``abcd…yz`` (``***`` when short)."""
-    if len(api_key) < 12:
+    """Show only enough of an API key to recognise it: ``abcd…wxyz`` (``***`` when short)."""
+    if len(api_key) < 16:
         return "***"
-    return f"{api_key[:4]}…{api_key[-2:]}"
+    return f"{api_key[:4]}…{api_key[-4:]}"
+
+
+def check_account_name(account: str) -> str:
+    """Return ``account`` if it is a valid account name; raise CredentialsError if not."""
+    if not _ACCOUNT_NAME.fullmatch(account):
+        raise CredentialsError(
+            f"account name {account!r} is not valid: use up to 64 letters, digits, '.', '_' or '-'"
+        )
+    return account
+
+
+def register_credentials(credentials: Credentials) -> None:
+    """Mask the key, secret and passphrase in every log line from now on."""
+    for value in (credentials.api_key, credentials.secret, credentials.passphrase):
+        if value:
+            register_secret(value)
 
 
 @dataclass(frozen=True)
 class BackendReport:
-    """What the active keyring backend is and whether tradetui should store secrets in it."""
+    """What the OS keyring backend is and whether tradetui should store secrets in it."""
 
     ok: bool
-    """True when secrets are stored encrypted or in an OS credential store."""
+    """True when secrets are stored encrypted by an OS credential store."""
     plaintext: bool
     """True when the backend works but keeps secrets unencrypted (allowed with --allow-plaintext)."""
     name: str
@@ -80,39 +94,49 @@ class BackendReport:
     """One sentence saying what to do instead; empty when ok."""
 
 
-def keyring_backend_report() -> BackendReport:
-    """Inspect the active keyring backend (see keyring_backend_status)."""
+def os_keyring() -> tuple[KeyringBackend | None, BackendReport]:
+    """The OS keyring backend (None when there is none) and what it is. May block: D-Bus probes.
+
+    Passphrase-protected file keyrings (keyrings.cryptfile, keyrings.alt) are not OS keyrings:
+    keyring's auto-detection chains them in as soon as they are installed, and they would ask
+    for their passphrase on the terminal from inside the library. They are the `file` backend.
+    """
     try:
         backend = keyring.get_keyring()
     except Exception as exc:  # a broken keyring config file raises here
-        return BackendReport(False, False, f"unavailable ({redact(str(exc))})", NO_BACKEND_ADVICE)
-    return _classify(backend)
+        report = BackendReport(False, False, f"unavailable ({redact(str(exc))})", "")
+        return None, _with_advice(report)
+    return _pick_os(backend)
 
 
-def keyring_backend_status() -> tuple[bool, str, str]:
-    """Return (ok, backend name, one-sentence advice) for the active keyring backend.
-
-    Not ok: the fail and null backends, a chainer with nothing viable to chain, and plaintext
-    backends (keyrings.alt's PlaintextKeyring, or any backend whose class or module name says
-    "plaintext", or that sets a true ``plaintext`` attribute).
-    """
-    report = keyring_backend_report()
-    return report.ok, report.name, report.advice
+def keyring_backend_report() -> BackendReport:
+    """What the OS keyring is and whether it is safe to use (see os_keyring)."""
+    return os_keyring()[1]
 
 
-def _classify(backend: KeyringBackend) -> BackendReport:
+def _with_advice(report: BackendReport) -> BackendReport:
+    advice = PLAINTEXT_ADVICE.format(name=report.name) if report.plaintext else NO_OS_KEYRING_ADVICE
+    return BackendReport(report.ok, report.plaintext, report.name, "" if report.ok else advice)
+
+
+def _pick_os(backend: KeyringBackend) -> tuple[KeyringBackend | None, BackendReport]:
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
     if isinstance(backend, chainer.ChainerBackend):
-        chained = list(backend.backends)
+        chained = [b for b in backend.backends if not _is_passphrase_file_keyring(b)]
         if not chained:
-            return BackendReport(False, False, name, NO_BACKEND_ADVICE)
-        # The chainer writes to the first chained backend that accepts the write.
-        return _classify(chained[0])
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return BackendReport(False, False, name, NO_BACKEND_ADVICE)
+            return None, _with_advice(BackendReport(False, False, name, ""))
+        # Used directly rather than through the chainer, so a write never lands elsewhere.
+        return _pick_os(chained[0])
+    if isinstance(backend, fail.Keyring | null.Keyring) or _is_passphrase_file_keyring(backend):
+        return None, _with_advice(BackendReport(False, False, name, ""))
     if _is_plaintext(backend):
-        return BackendReport(False, True, name, PLAINTEXT_ADVICE.format(name=name))
-    return BackendReport(True, False, name, "")
+        return backend, _with_advice(BackendReport(False, True, name, ""))
+    return backend, BackendReport(True, False, name, "")
+
+
+def _is_passphrase_file_keyring(backend: KeyringBackend) -> bool:
+    # keyrings.cryptfile's and keyrings.alt's encrypted file keyrings hold their passphrase here.
+    return hasattr(type(backend), "keyring_key")
 
 
 def _is_plaintext(backend: KeyringBackend) -> bool:
@@ -122,44 +146,16 @@ def _is_plaintext(backend: KeyringBackend) -> bool:
     return "plaintext" in f"{cls.__module__}.{cls.__qualname__}".lower()
 
 
-def _check_account(account: str) -> str:
-    if not _ACCOUNT_NAME.fullmatch(account):
-        raise CredentialsError(
-            f"account name {account!r} is not valid: use up to 64 letters, digits, '.', '_' or '-'"
-        )
-    return account
-
-
-def _keyring_failure(action: str, exc: Exception) -> CredentialsError:
-    ok, name, advice = keyring_backend_status()
-    hint = advice if not ok and advice else redact(str(exc)) or type(exc).__name__
+def _keyring_failure(action: str, backend: KeyringBackend, exc: Exception) -> CredentialsError:
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    hint = redact(str(exc)) or type(exc).__name__
     return CredentialsError(f"could not {action} in keyring {name}: {hint}")
 
 
-def _read_index() -> list[str]:
-    raw = keyring.get_password(SERVICE, INDEX_ENTRY)
-    if not raw:
-        return []
-    try:
-        names = json.loads(raw)
-    except json.JSONDecodeError:
-        return []  # rebuilt on the next store; a lost index only hides names from listing
-    return sorted({n for n in names if isinstance(n, str)}) if isinstance(names, list) else []
-
-
-def _write_index(names: list[str]) -> None:
-    keyring.set_password(SERVICE, INDEX_ENTRY, json.dumps(sorted(set(names))))
-
-
-def store_credentials(
-    account: str, exchange: str, api_key: str, secret: str, passphrase: str | None = None
-) -> Credentials:
-    """Store one account's credentials (replacing any) and add it to the account index."""
-    _check_account(account)
-    credentials = Credentials(exchange.strip(), api_key.strip(), secret.strip(), passphrase)
-    if not credentials.exchange or not credentials.api_key or not credentials.secret:
-        raise CredentialsError("exchange, API key and secret must all be given")
-    _register(credentials)
+def write_entry(backend: KeyringBackend, account: str, credentials: Credentials) -> None:
+    """Store ``account``'s credentials in ``backend``, replacing any. Blocks (D-Bus, file, KDF)."""
+    check_account_name(account)
+    register_credentials(credentials)
     # One JSON entry per account, so key and secret are replaced together or not at all.
     blob = json.dumps(
         {
@@ -170,37 +166,20 @@ def store_credentials(
         }
     )
     try:
-        keyring.set_password(SERVICE, account, blob)
-        _write_index([*_read_index(), account])
-    except keyring.errors.KeyringError as exc:
-        raise _keyring_failure("store credentials", exc) from None
-    return credentials
+        backend.set_password(SERVICE, account, blob)
+    except (keyring.errors.KeyringError, OSError) as exc:
+        raise _keyring_failure("store credentials", backend, exc) from None
 
 
-def credentials_from_env() -> Credentials | None:
-    """Credentials from TRADETUI_API_KEY / TRADETUI_API_SECRET (+ passphrase), if both are set."""
-    api_key, secret = os.environ.get(ENV_API_KEY), os.environ.get(ENV_SECRET)
-    if not api_key or not secret:
-        return None
-    credentials = Credentials("env", api_key, secret, os.environ.get(ENV_PASSPHRASE) or None)
-    _register(credentials)
-    return credentials
-
-
-def load_credentials(account: str) -> Credentials | None:
-    """Return the stored credentials of ``account``, or None when there are none.
-
-    No keyring backend at all also gives None; a keyring that exists but fails (locked, D-Bus
-    errors) raises CredentialsError with a one-line message.
-    """
-    _check_account(account)
+def read_entry(backend: KeyringBackend, account: str) -> Credentials | None:
+    """``account``'s credentials in ``backend``, or None. Blocks (D-Bus, file, KDF)."""
+    check_account_name(account)
     try:
-        raw = keyring.get_password(SERVICE, account)
+        raw = backend.get_password(SERVICE, account)
     except keyring.errors.NoKeyringError:
-        # No keyring at all holds nothing: paper trading must still work on a bare server.
         return None
-    except keyring.errors.KeyringError as exc:
-        raise _keyring_failure("read credentials", exc) from None
+    except (keyring.errors.KeyringError, OSError, ValueError) as exc:  # ValueError: bad MAC
+        raise _keyring_failure("read credentials", backend, exc) from None
     if raw is None:
         return None
     try:
@@ -216,41 +195,56 @@ def load_credentials(account: str) -> Credentials | None:
             f"stored credentials of account {account!r} are unreadable; "
             f"run `tradetui setup --account {account}` again"
         ) from None
-    _register(credentials)
+    register_credentials(credentials)
     return credentials
 
 
+def delete_entry(backend: KeyringBackend, account: str) -> bool:
+    """Remove ``account``'s entry from ``backend``; False when there was none."""
+    check_account_name(account)
+    try:
+        backend.delete_password(SERVICE, account)
+    except keyring.errors.PasswordDeleteError:
+        return False  # never stored, or removed with the OS's own keyring tool
+    except (keyring.errors.KeyringError, OSError) as exc:
+        raise _keyring_failure("delete credentials", backend, exc) from None
+    return True
+
+
+def credentials_from_env() -> Credentials | None:
+    """Credentials from TRADETUI_API_KEY / TRADETUI_API_SECRET (+ passphrase), if both are set."""
+    api_key, secret = os.environ.get(ENV_API_KEY), os.environ.get(ENV_SECRET)
+    if not api_key or not secret:
+        return None
+    credentials = Credentials("env", api_key, secret, os.environ.get(ENV_PASSPHRASE) or None)
+    register_credentials(credentials)
+    return credentials
+
+
+def store_credentials(
+    account: str, exchange: str, api_key: str, secret: str, passphrase: str | None = None
+) -> Credentials:
+    """Store one account's credentials in the OS keyring (see os_keyring)."""
+    credentials = Credentials(exchange.strip(), api_key.strip(), secret.strip(), passphrase)
+    if not credentials.exchange or not credentials.api_key or not credentials.secret:
+        raise CredentialsError("exchange, API key and secret must all be given")
+    backend, report = os_keyring()
+    if backend is None:
+        raise CredentialsError(report.advice)
+    write_entry(backend, account, credentials)
+    return credentials
+
+
+def load_credentials(account: str) -> Credentials | None:
+    """``account``'s credentials in the OS keyring; None when there are none or no OS keyring.
+
+    A keyring that exists but fails (locked, D-Bus errors) raises CredentialsError.
+    """
+    backend, _ = os_keyring()
+    return None if backend is None else read_entry(backend, account)
+
+
 def delete_credentials(account: str) -> bool:
-    """Remove ``account``'s credentials; return False when there were none."""
-    _check_account(account)
-    try:
-        existed = keyring.get_password(SERVICE, account) is not None
-        if existed:
-            try:
-                keyring.delete_password(SERVICE, account)
-            except keyring.errors.PasswordDeleteError:
-                existed = False  # gone in between, e.g. removed with the OS's keyring tool
-        names = _read_index()
-        if account in names:
-            names.remove(account)
-            _write_index(names)
-    except keyring.errors.KeyringError as exc:
-        raise _keyring_failure("delete credentials", exc) from None
-    return existed
-
-
-def list_accounts() -> list[str]:
-    """Names of the accounts with stored credentials, sorted."""
-    try:
-        return _read_index()
-    except keyring.errors.NoKeyringError:
-        return []
-    except keyring.errors.KeyringError as exc:
-        raise _keyring_failure("list accounts", exc) from None
-
-
-def _register(credentials: Credentials) -> None:
-    # Anything that ever held these values in memory may log them: mask them everywhere.
-    for value in (credentials.api_key, credentials.secret, credentials.passphrase):
-        if value:
-            register_secret(value)
+    """Remove ``account``'s credentials from the OS keyring; False when there were none."""
+    backend, _ = os_keyring()
+    return False if backend is None else delete_entry(backend, account)

@@ -57,10 +57,10 @@ async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: 
             raise GatewayError("venue sim-external needs venue.rest_url and the ws URLs")
         config.update(_external_sim_config(settings))
         config["enableRateLimit"] = False  # a loopback simulator, not a real venue's limits
-        config.update(await _credentials_config(settings.account))
+        config.update(await _credentials_config(settings))
         exchange_id, target = "kraken", f"sim ({settings.rest_url})"
     else:
-        config.update(await _credentials_config(settings.account))
+        config.update(await _credentials_config(settings))
         exchange_id, target = settings.exchange, settings.exchange
     if need_credentials and not config.get("apiKey"):
         if sim is not None:
@@ -80,26 +80,28 @@ def nonce_file(api_key: str) -> Path:
 
 
 def no_credentials_message(settings: VenueSettings) -> str:
-    """What to do when live trading needs credentials that are not stored."""
-    return (
-        f"no credentials stored for account '{settings.account}' on {settings.exchange}: "
-        "run `tradetui setup` first"
-    )
+    """What to do when live trading needs credentials that are not there: names the account,
+    where it was looked for, and says to run `tradetui setup`. Reads no keyring."""
+    from tradetui.keyring_backends import missing_credentials_message
+
+    return missing_credentials_message(settings.account)
 
 
-async def _credentials_config(account: str) -> dict[str, Any]:
-    from tradetui.credentials import CredentialsError, credentials_from_env, load_credentials
+async def _credentials_config(settings: VenueSettings) -> dict[str, Any]:
+    from tradetui.keyring_backends import lookup_credentials
 
-    try:
-        # Keyring backends block (D-Bus, file locks): keep them off the event loop.
-        credentials = credentials_from_env() or await asyncio.to_thread(load_credentials, account)
-    except CredentialsError as exc:
-        raise GatewayError(str(exc)) from None
-    if credentials is None:
-        return {}
-    config = {"apiKey": credentials.api_key, "secret": credentials.secret}
-    if credentials.passphrase:
-        config["password"] = credentials.passphrase
+    # Keyring backends block (D-Bus, file locks, the encrypted file's KDF): off the event loop.
+    found = await asyncio.to_thread(lookup_credentials, settings.account, settings.exchange)
+    if found.credentials is None:
+        return {}  # live mode refuses with found.problem (no_credentials_message)
+    config: dict[str, Any] = {
+        "apiKey": found.credentials.api_key,
+        "secret": found.credentials.secret,
+    }
+    if found.credentials.passphrase:
+        config["password"] = found.credentials.passphrase
+    if found.sandbox:
+        config["sandbox"] = True  # ccxt calls set_sandbox_mode(True) for this constructor key
     return config
 
 
