@@ -48,6 +48,8 @@ def pressing(keys: tuple[str, ...]) -> Callable[[Pilot], Awaitable[None]]:
             raise AssertionError("the app showed no snapshot within 5 s")
         if keys:
             await pilot.press(*keys)
+            # A command (the kill switch's cancel-all) runs in a worker: render after it is done.
+            await app.workers.wait_for_complete()
             await pilot.pause()
 
     return run_before

@@ -201,8 +201,14 @@ class TablePane(Vertical):
     def _set_table_visible(self, visible: bool) -> None:
         table = self.query_one(DataTable)
         if table.display != visible:
+            # Focus never wanders on its own to another pane when this table empties; a
+            # selectable pane (Orders) takes the keyboard back when rows return and nothing has it.
+            if not visible and table.has_focus:
+                self.screen.set_focus(None)
             table.display = visible
             self.query_one(".placeholder", Static).display = not visible
+            if visible and self.SELECTABLE and self.screen.focused is None:
+                table.focus()
 
     def _on_theme_changed(self, theme: Theme) -> None:
         # Cell colours were resolved from the old theme, so every row is rendered again.
