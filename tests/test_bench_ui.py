@@ -1,0 +1,45 @@
+"""Tests the UI benchmarks: the figures each reports, and the snapshots the frame benchmark feeds."""
+
+from __future__ import annotations
+
+import math
+
+from tradetui.bench_figures import Figure
+from tradetui.bench_ui import SyntheticEngine, bench_ui_first_paint, bench_ui_frame
+
+
+def _assert_measured(figures: list[Figure], expected: list[tuple[str, str]]) -> None:
+    assert [(f.name, f.unit) for f in figures] == expected
+    assert all(math.isfinite(f.value) and f.value > 0 for f in figures)
+
+
+def test_ui_frame_reports_p50_and_p99_in_ms() -> None:
+    figures = bench_ui_frame(samples=5, warmup=1)
+    _assert_measured(figures, [("ui_frame.p50", "ms"), ("ui_frame.p99", "ms")])
+    assert figures[0].value <= figures[1].value
+
+
+def test_ui_first_paint_reports_median_and_max_in_ms() -> None:
+    """Raises unless the app drew its first frame and then quit on q (no process left behind)."""
+    figures = bench_ui_first_paint(runs=1)
+    _assert_measured(figures, [("ui_first_paint.median", "ms"), ("ui_first_paint.max", "ms")])
+    assert figures[0].value <= figures[1].value
+
+
+def test_each_synthetic_snapshot_moves_every_quote_of_twenty_symbols() -> None:
+    """Guards the frame benchmark's meaning: 20 symbols, all of them changed per snapshot."""
+    engine = SyntheticEngine()
+    before = engine.snapshot()
+    after = engine.advance()
+    assert engine.snapshot() is after
+    assert len(after.symbols) == len(after.quotes) == 20
+    assert all(after.quotes[s] != before.quotes[s] for s in after.symbols)
+    assert after.taken_at > before.taken_at
+    assert after.positions and after.open_orders and after.gates and after.breakers
+    assert all(len(after.trends[s]) > 1 for s in after.symbols)
+
+
+def test_ui_benchmarks_are_registered() -> None:
+    from tradetui.bench import BENCHMARKS
+
+    assert {"ui_first_paint", "ui_frame"} <= set(BENCHMARKS)
