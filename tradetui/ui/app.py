@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 from collections.abc import Awaitable, Callable, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -28,10 +29,12 @@ from tradetui.ui.widgets.markets import MarketsPane
 from tradetui.ui.widgets.orders import OrdersPane
 from tradetui.ui.widgets.positions import PositionsPane
 from tradetui.ui.widgets.risk import RiskPane
-from tradetui.ui.widgets.table_pane import TablePane
+from tradetui.ui.widgets.table_pane import NARROW_BELOW, TablePane
 
 MIN_REFRESH_HZ = 4.0
 MAX_REFRESH_HZ = 10.0
+MARKETS_MIN_ROWS = 7
+"""Markets row height in a wide terminal with few symbols (app.tcss says the same)."""
 
 
 class TradeTuiApp(App[int]):
@@ -39,7 +42,7 @@ class TradeTuiApp(App[int]):
 
     TITLE = "tradetui"
     CSS_PATH = "app.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     # Arrow keys move through open orders from the start (c cancels the one selected).
     AUTO_FOCUS = "#orders DataTable"
     BINDINGS = [
@@ -126,6 +129,8 @@ class TradeTuiApp(App[int]):
         """Why the engine failed to start (empty while it has not failed)."""
         self.snapshots_shown = 0
         """How many snapshots the panes have shown (tests wait on the first)."""
+        self._markets_rows: int | None = None
+        """Height given to the Markets row in a wide terminal (None: the stylesheet's)."""
         self._engine_stop: asyncio.Future[None] | None = None
         self._start_worker: Worker[None] | None = None
         self._notices = [self._install_themes(settings.ui.theme), self._install_keymap(settings)]
@@ -226,8 +231,11 @@ class TradeTuiApp(App[int]):
 
     def _after_first_paint(self) -> None:
         self.refresh_snapshot()
-        self.set_interval(1 / self.refresh_hz, self.refresh_snapshot)
+        self.set_interval(1 / self.refresh_hz, self._tick)
         self._start_worker = self.run_worker(self._run_start(), name="engine-start", group="engine")
+        # Everything built so far lives as long as the app: keep the collector from walking it
+        # on every full collection (a 100 ms pause in the middle of a frame otherwise).
+        gc.freeze()
 
     async def _run_start(self) -> None:
         try:
@@ -235,27 +243,48 @@ class TradeTuiApp(App[int]):
         except EngineError as exc:
             self.post_message(EngineStartFailed(str(exc)))
 
-    def refresh_snapshot(self) -> None:
-        """Read one engine snapshot and hand it to every pane."""
+    def _tick(self) -> None:
+        self.refresh_snapshot(every_pane=False)
+
+    def refresh_snapshot(self, every_pane: bool = True) -> None:
+        """Read one engine snapshot and hand it to the panes (slow-moving ones only on their tick
+        unless ``every_pane``: after a command, every pane shows its effect at once)."""
         if not self.is_running:
             return  # shutting down: the panes may already be gone
         snapshot = self.engine.snapshot()
+        first_connected = snapshot.connected and not self.ever_connected
         self.ever_connected = self.ever_connected or snapshot.connected
         with self.batch_update():
-            self._show(snapshot)
+            self._show(snapshot, every_pane or first_connected)
         self.snapshots_shown += 1
 
-    def _show(self, snapshot: EngineSnapshot) -> None:
+    def _show(self, snapshot: EngineSnapshot, every_pane: bool) -> None:
         if self.ever_connected:
+            self._fit_markets(len(snapshot.symbols))
             self.header.show_snapshot(snapshot)
             for pane in self.table_panes:
-                pane.show_snapshot(snapshot)
+                if every_pane or self.snapshots_shown % pane.EVERY_NTH_SNAPSHOT == 0:
+                    pane.show_snapshot(snapshot)
         else:
             waiting = f"engine failed to start: {self.start_error}" if self.start_error else ""
             self.header.show_snapshot(snapshot, "not started" if waiting else "connecting…")
             for pane in self.table_panes:
                 pane.show_waiting(waiting or "connecting…")
         self.logs_pane.poll()
+
+    def _fit_markets(self, symbols: int) -> None:
+        """In a wide terminal, let the Markets row grow with the symbols (up to a third)."""
+        if self.size.width < NARROW_BELOW:
+            rows = None  # the narrow layout's fixed rows (app.tcss) apply
+        else:
+            rows = max(MARKETS_MIN_ROWS, min(symbols + 4, self.size.height // 3))
+        if rows != self._markets_rows:
+            self._markets_rows = rows
+            grid = self.query_one("#panes", Grid)
+            if rows is None:
+                grid.styles.clear_rule("grid_rows")
+            else:
+                grid.set_styles(f"grid-rows: {rows} 8 7 1fr;")
 
     def on_engine_start_failed(self, message: EngineStartFailed) -> None:
         self.start_error = message.reason

@@ -21,6 +21,7 @@ class BalancesPane(TablePane):
         Column("total", "total", "right"),
     )
     EMPTY_TEXT = "no balances yet"
+    EVERY_NTH_SNAPSHOT = 3  # balances change on fills only
     NARROW_COLUMNS = ("currency", "free", "total")
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:

@@ -28,6 +28,7 @@ class BreakersPane(TablePane):
         Column("half_open", "retry s", "right"),
     )
     EMPTY_TEXT = "no breakers"
+    EVERY_NTH_SNAPSHOT = 2  # the retry countdown needs no more
 
     def needs_attention(self, snapshot: EngineSnapshot) -> bool:
         return any(breaker.state is BreakerState.OPEN for breaker in snapshot.breakers)

@@ -80,6 +80,9 @@ class StatusHeader(Horizontal):
         self._show("clock", f"{fmt.clock(snapshot.taken_at)} UTC")
 
     def _show(self, part: str, text: str) -> None:
-        if self._shown.get(part) != text:
+        previous = self._shown.get(part)
+        if previous != text:
             self._shown[part] = text
-            self.query_one(f"#{part}", Static).update(Content(text))
+            # Same width (a ticking equity, the clock): no need to lay the whole screen out again.
+            same_width = previous is not None and len(previous) == len(text)
+            self.query_one(f"#{part}", Static).update(Content(text), layout=not same_width)

@@ -77,6 +77,8 @@ class TablePane(Vertical):
     """The table's columns, left to right."""
     EMPTY_TEXT: ClassVar[str] = "nothing to show"
     """Shown instead of the table when it has no rows."""
+    EVERY_NTH_SNAPSHOT: ClassVar[int] = 1
+    """Slow-moving panes redraw on every Nth timer tick only (commands always redraw all)."""
     SELECTABLE: ClassVar[bool] = False
     """Whether the operator can move a row cursor (to act on the selected row)."""
     NARROW_COLUMNS: ClassVar[tuple[str, ...] | None] = None
@@ -176,9 +178,16 @@ class TablePane(Vertical):
                 table.add_row(*self._render_row(row), key=key)
             elif previous != row:
                 for position, index in enumerate(self._visible):
-                    if previous[index] != row[index]:
-                        rendered = self._render_cell(position, index, row[index])
-                        table.update_cell(key, self.COLUMNS[index].key, rendered, update_width=True)
+                    old, new = previous[index], row[index]
+                    if old != new:
+                        # Re-measuring a column costs a pass over all its rows: only when a
+                        # cell's width changed (prices of one symbol keep their width).
+                        table.update_cell(
+                            key,
+                            self.COLUMNS[index].key,
+                            self._render_cell(position, index, new),
+                            update_width=len(old.text) != len(new.text),
+                        )
             self._rendered[key] = row
         if not rows:
             self.query_one(".placeholder", Static).update(self.EMPTY_TEXT)

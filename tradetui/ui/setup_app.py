@@ -1,0 +1,581 @@
+"""Provides SetupApp: `tradetui setup` as one Textual screen over the steps in tradetui.setup_flow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rich.segment import Segments
+from rich.traceback import Traceback
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from tradetui.credentials import (
+    ENV_API_KEY,
+    BackendReport,
+    CredentialsError,
+    credentials_from_env,
+    os_keyring,
+)
+from tradetui.keyring_backends import (
+    ENV_KEYRING_PASSPHRASE,
+    BackendKind,
+    CredentialStore,
+    EnvStore,
+    env_variables,
+    file_keyring_exists,
+    file_keyring_path,
+    open_file_store,
+    open_os_store,
+)
+from tradetui.setup_flow import (
+    DEFAULT_ACCOUNT,
+    SIM_VENUE,
+    SetupError,
+    VenueInfo,
+    check_credentials,
+    describe_venue,
+    make_draft,
+    save_account,
+    trade_hint,
+)
+from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
+
+PROG = "tradetui setup"
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    """What `tradetui setup` was started with; it prefills the screen."""
+
+    exchange: str | None = None
+    account: str | None = None
+    backend: BackendKind | None = None
+    sim_url: str | None = None
+    sandbox: bool | None = None
+    allow_plaintext: bool = False
+    """Offer an OS keyring that stores secrets unencrypted (marked as such)."""
+
+
+@dataclass(frozen=True)
+class StorageCheck:
+    """Where credentials can be kept on this machine, and what is already there."""
+
+    report: BackendReport
+    """The OS keyring check."""
+    file_path: str
+    """The encrypted credentials file, as shown (``~`` for home)."""
+    file_exists: bool
+    """Its passphrase is fixed already, so it is asked once, not twice."""
+    passphrase_in_env: bool
+    """TRADETUI_KEYRING_PASSPHRASE is set, so the passphrase is not asked."""
+    key_in_env: bool
+    """TRADETUI_API_KEY and TRADETUI_API_SECRET are set: the env backend checks those."""
+
+    @classmethod
+    def probe(cls) -> StorageCheck:
+        """Look at this machine. Blocks (D-Bus keyring probes): call it in a thread."""
+        _, report = os_keyring()
+        path = file_keyring_path()
+        home = Path.home()
+        shown = f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+        return cls(
+            report,
+            shown,
+            file_keyring_exists(path),
+            bool(os.environ.get(ENV_KEYRING_PASSPHRASE)),
+            credentials_from_env() is not None,
+        )
+
+    def offers_os(self, allow_plaintext: bool) -> bool:
+        """The OS keyring is a choice: secure, or plaintext with the explicit flag."""
+        return self.report.ok or (self.report.plaintext and allow_plaintext)
+
+
+_CCXT_IMPORT = threading.Lock()
+"""The lean ccxt loader is not thread-safe: two threads installing it at once break ccxt.pro."""
+
+
+def venue_ids() -> list[str]:
+    """``sim`` and every ccxt.pro exchange id, for suggestions. Blocks (imports ccxt)."""
+    from tradetui.core.ccxt_loader import ccxt_module
+
+    with _CCXT_IMPORT:
+        ccxt_module()  # installs the lean ccxt packages, ccxt.pro among them
+    return [SIM_VENUE, *sys.modules["ccxt.pro"].exchanges]
+
+
+def _describe_and_warm(typed: str) -> VenueInfo:
+    """describe_venue, plus the imports the signed check needs, so the loop never waits on them."""
+    from tradetui.core import gateway, venue  # noqa: F401 - imported for their side effect
+    from tradetui.core.ccxt_loader import pro_exchange_class
+
+    info = _describe_venue(typed)
+    with _CCXT_IMPORT:
+        pro_exchange_class("kraken" if info.is_sim else info.venue)
+    return info
+
+
+def _describe_venue(typed: str) -> VenueInfo:
+    if typed.strip().lower() == SIM_VENUE:
+        return describe_venue(typed)  # no ccxt needed: never waits for the lock
+    with _CCXT_IMPORT:
+        return describe_venue(typed)
+
+
+class StorageChecked(Message):
+    """The storage probe finished."""
+
+    def __init__(self, check: StorageCheck) -> None:
+        super().__init__()
+        self.check = check
+
+
+class VenueDescribed(Message):
+    """What setup must ask for the venue ``typed``; ``info`` is None when it is unknown."""
+
+    def __init__(self, typed: str, info: VenueInfo | None, problem: str = "") -> None:
+        super().__init__()
+        self.typed = typed
+        self.info = info
+        self.problem = problem
+
+
+class CheckFinished(Message):
+    """The check-and-save attempt ended; ``lines`` say how, in plain words (never a secret)."""
+
+    def __init__(self, stored: bool, lines: Sequence[str], file_exists: bool) -> None:
+        super().__init__()
+        self.stored = stored
+        self.lines = tuple(lines)
+        self.file_exists = file_exists
+
+
+@dataclass(frozen=True, repr=False)
+class _Typed:
+    """The form's values for one attempt; repr=False keeps the secrets out of any repr."""
+
+    venue: str
+    sim_url: str
+    sandbox: bool
+    account: str
+    backend: BackendKind
+    file_passphrase: str
+    api_key: str
+    secret: str
+    passphrase: str
+    key_from_env: bool
+
+
+def _row(label: str, field: Widget, row_id: str) -> Horizontal:
+    return Horizontal(Label(label, classes="label"), field, classes="row", id=row_id)
+
+
+def _step(title: str, step_id: str, *children: Widget) -> Vertical:
+    step = Vertical(*children, classes="step", id=step_id)
+    step.border_title = title
+    return step
+
+
+def _secret(widget_id: str, placeholder: str) -> Input:
+    return Input(password=True, placeholder=placeholder, id=widget_id, compact=True)
+
+
+class SetupScreen(Screen[None]):
+    """Venue, account and storage, API key; then one signed check and, if it passes, the save."""
+
+    DEFAULT_CSS = """
+    SetupScreen #title { padding: 0 1; background: $panel; color: $text; text-style: bold; }
+    SetupScreen #form { padding: 0 1; }
+    SetupScreen .step {
+        height: auto; border-top: solid $border; border-title-color: $text-accent;
+        border-title-style: bold; padding: 0 1; margin-bottom: 1;
+    }
+    SetupScreen .row { height: 1; }
+    SetupScreen .row > .label { width: 14; color: $text-muted; }
+    SetupScreen .row > Input { width: 1fr; }
+    SetupScreen .note { color: $text-muted; }
+    SetupScreen .-problem { color: $text-error; }
+    SetupScreen #check { margin: 0 1 1 1; }
+    SetupScreen #result { padding: 0 1; }
+    SetupScreen #result.-stored { color: $text-success; }
+    SetupScreen #result.-rejected { color: $text-error; }
+    """
+
+    AUTO_FOCUS = "#venue"
+    BINDINGS = [
+        Binding("ctrl+s", "check_and_save", "Check and save", id="setup.check"),
+        Binding("escape", "app.quit", "Quit", id="setup.quit"),
+    ]
+
+    def __init__(self, options: SetupOptions, storage: StorageCheck | None = None) -> None:
+        super().__init__()
+        self.options = options
+        """What the command line prefilled."""
+        self.storage = storage
+        """The storage probe; None until it has run (the backend choice waits for it)."""
+        self.venue: VenueInfo | None = None
+        """The venue as last described; None while unknown."""
+        self.stored = False
+        """True once an account was checked and saved."""
+        self.outcome: tuple[str, ...] = ()
+        """The last attempt's lines (the rejection, or the result and where it was stored)."""
+
+    def compose(self) -> ComposeResult:
+        options = self.options
+        title = f"{PROG}: check an exchange API key with a signed call, then store it"
+        yield Static(Content(title), id="title")
+        venue = Input(
+            options.exchange or SIM_VENUE,
+            placeholder="a ccxt exchange id, or sim",
+            id="venue",
+            compact=True,
+        )
+        sim_url = Input(
+            options.sim_url or "",
+            placeholder="http://127.0.0.1:PORT (`tradetui sim` prints it)",
+            id="sim-url",
+            compact=True,
+        )
+        account = Input(options.account or DEFAULT_ACCOUNT, id="account", compact=True)
+        backends = RadioSet(
+            RadioButton("OS keyring", id="backend-os"),
+            RadioButton("encrypted file, protected by a passphrase", id="backend-file", value=True),
+            RadioButton("environment variables (containers)", id="backend-env"),
+            id="backend",
+            disabled=True,  # until the OS keyring probe says what to offer
+            compact=True,
+        )
+        with VerticalScroll(id="form"):
+            yield _step(
+                "1 Venue",
+                "step-venue",
+                _row("Exchange", venue, "venue-row"),
+                Static(id="venue-note", classes="note"),
+                _row("Simulator URL", sim_url, "sim-url-row"),
+                Checkbox("Use the sandbox/testnet", bool(options.sandbox), id="sandbox"),
+            )
+            yield _step(
+                "2 Account and storage",
+                "step-storage",
+                _row("Account", account, "account-row"),
+                Static("Checking the OS keyring...", id="keyring-note", classes="note"),
+                backends,
+                Static(id="file-note", classes="note"),
+                _row("Passphrase", _secret("file-pass", "of the encrypted file"), "file-pass-row"),
+                _row("Again", _secret("file-pass-again", "the same passphrase"), "file-again-row"),
+            )
+            yield _step(
+                "3 API key",
+                "step-key",
+                Static(id="key-note", classes="note"),
+                _row("API key", _secret("api-key", "not shown; paste works"), "api-key-row"),
+                _row("Secret", _secret("secret", "not shown; paste works"), "secret-row"),
+                _row("Passphrase", _secret("api-passphrase", "not shown"), "api-passphrase-row"),
+            )
+            yield Button("Check and save", id="check", variant="primary", compact=True)
+            yield Static(id="result")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        for row_id in ("sim-url-row", "sandbox", "api-passphrase-row", "backend-os"):
+            self.query_one(f"#{row_id}").display = False
+        if self.storage is None:
+            self._probe_storage()
+        else:
+            self.post_message(StorageChecked(self.storage))
+        self._load_venue_ids()  # the venue Input's first Changed event describes the venue
+
+    @work(thread=True, group="probe")
+    def _probe_storage(self) -> None:
+        self.post_message(StorageChecked(StorageCheck.probe()))
+
+    @work(thread=True, group="probe")
+    def _load_venue_ids(self) -> None:
+        ids = venue_ids()
+        self.app.call_from_thread(self._set_suggester, ids)
+
+    def _set_suggester(self, ids: list[str]) -> None:
+        self.query_one("#venue", Input).suggester = SuggestFromList(ids, case_sensitive=False)
+
+    @work(thread=True, exclusive=True, group="venue")
+    def _describe(self, typed: str) -> None:
+        try:
+            info = _describe_venue(typed)
+        except SetupError as exc:
+            self.post_message(VenueDescribed(typed, None, str(exc)))
+            return
+        self.post_message(VenueDescribed(typed, info))
+        _describe_and_warm(typed)  # the signed check's imports, while the user types
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "venue":
+            self._note("venue-note", "Looking the exchange up in ccxt...")
+            self._describe(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def on_venue_described(self, message: VenueDescribed) -> None:
+        if message.typed != self.query_one("#venue", Input).value:
+            return  # the user typed on since this lookup started
+        info = self.venue = message.info
+        if info is None:
+            note = f"{message.problem} (the right arrow key takes a suggestion)"
+        elif info.is_sim:
+            note = "The tradetui simulator: give the REST URL `tradetui sim` printed."
+        else:
+            extra = " and a passphrase" if info.needs_passphrase else ""
+            sandbox = "; ccxt knows its sandbox/testnet" if info.has_sandbox else ""
+            note = f"{info.venue}: asks for an API key, a secret{extra}{sandbox}."
+        self._note("venue-note", note, problem=info is None)
+        self.query_one("#sim-url-row").display = info is not None and info.is_sim
+        sandbox_box = self.query_one("#sandbox", Checkbox)
+        sandbox_box.display = info is not None and info.has_sandbox
+        if info is not None:
+            sandbox_box.label = f"Use the {info.venue} sandbox/testnet"
+        self.query_one("#api-passphrase-row").display = info is not None and info.needs_passphrase
+
+    def on_storage_checked(self, message: StorageChecked) -> None:
+        check = self.storage = message.check
+        report, allow = check.report, self.options.allow_plaintext
+        os_button = self.query_one("#backend-os", RadioButton)
+        os_button.display = check.offers_os(allow)
+        if report.ok:
+            note = f"The OS keyring ({report.name}) encrypts what it stores."
+            os_button.label = f"OS keyring ({report.name})"
+        elif report.plaintext:
+            allowed = "offered because of --allow-plaintext" if allow else "so it is not offered"
+            note = f"The OS keyring ({report.name}) stores secrets UNENCRYPTED, {allowed}."
+            os_button.label = f"OS keyring ({report.name}), UNENCRYPTED"
+        else:
+            note = (
+                f"No secure OS keyring here ({report.name}): keep the credentials in an "
+                "encrypted file (file) or in environment variables (env)."
+            )
+        wanted = self.options.backend or ("os" if report.ok else "file")
+        if wanted == "os" and not check.offers_os(allow):
+            wanted = "file"
+        self._note("keyring-note", note, problem=not report.ok)
+        self.query_one(f"#backend-{wanted}", RadioButton).value = True
+        self.query_one("#backend", RadioSet).disabled = False
+        self._show_backend()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self._show_backend()
+
+    def _backend(self) -> BackendKind:
+        pressed = self.query_one("#backend", RadioSet).pressed_button
+        kind = (pressed.id if pressed is not None else "backend-file") or "backend-file"
+        return {"backend-os": "os", "backend-env": "env"}.get(kind, "file")  # type: ignore[return-value]
+
+    def _show_backend(self) -> None:
+        check, kind = self.storage, self._backend()
+        if check is None:
+            return
+        asks_passphrase = kind == "file" and not check.passphrase_in_env
+        self.query_one("#file-pass-row").display = asks_passphrase
+        self.query_one("#file-again-row").display = asks_passphrase and not check.file_exists
+        if kind == "file" and check.passphrase_in_env:
+            file_note = f"The passphrase of {check.file_path} comes from {ENV_KEYRING_PASSPHRASE}."
+        elif kind == "file" and check.file_exists:
+            file_note = f"{check.file_path} exists: type its passphrase."
+        elif kind == "file":
+            file_note = f"{check.file_path} is new: choose its passphrase (typed twice)."
+        else:
+            needs = self.venue is not None and self.venue.needs_passphrase
+            names = ", ".join(env_variables(needs))
+            file_note = f"Nothing is written: live mode reads {names} where it runs."
+        self._note("file-note", file_note if kind != "os" else "")
+        from_env = kind == "env" and check.key_in_env
+        for row_id in ("api-key-row", "secret-row"):
+            self.query_one(f"#{row_id}").display = not from_env
+        key_note = f"Using the key in {ENV_API_KEY} and its companions (values not shown)."
+        self._note("key-note", key_note if from_env else "")
+
+    def _note(self, widget_id: str, text: str, problem: bool = False) -> None:
+        note = self.query_one(f"#{widget_id}", Static)
+        note.update(Content(text))
+        note.display = bool(text)
+        note.set_class(problem, "-problem")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_check_and_save()
+
+    def action_check_and_save(self) -> None:
+        """Check the key with a signed call and store it if it passes; after a save, exit."""
+        if self.stored:
+            self.app.exit(return_code=0)
+            return
+        button = self.query_one("#check", Button)
+        if self.storage is None or button.disabled:
+            return  # still probing, or an attempt is running
+        typed = self._typed()
+        if (
+            self.query_one("#file-again-row").display
+            and typed.file_passphrase != self.query_one("#file-pass-again", Input).value
+        ):
+            self.post_message(
+                CheckFinished(False, ["the two passphrases differ; nothing stored"], False)
+            )
+            return
+        button.disabled = True
+        self._show_result(["Checking the key with a signed fetch_balance..."], None)
+        self._check_and_save(typed)
+
+    def _typed(self) -> _Typed:
+        def value(widget_id: str) -> str:
+            return self.query_one(f"#{widget_id}", Input).value
+
+        assert self.storage is not None
+        kind = self._backend()
+        file_passphrase = value("file-pass")
+        if self.storage.passphrase_in_env:
+            file_passphrase = os.environ.get(ENV_KEYRING_PASSPHRASE, "")
+        needs_passphrase = self.query_one("#api-passphrase-row").display
+        return _Typed(
+            value("venue"),
+            value("sim-url"),
+            self.query_one("#sandbox", Checkbox).value,
+            value("account"),
+            kind,
+            file_passphrase,
+            value("api-key"),
+            value("secret"),
+            value("api-passphrase") if needs_passphrase else "",
+            kind == "env" and self.storage.key_in_env,
+        )
+
+    @work(exclusive=True, group="check")
+    async def _check_and_save(self, typed: _Typed) -> None:
+        try:
+            stored, lines = await self._attempt(typed)
+        except (SetupError, CredentialsError) as exc:
+            stored, lines = False, [f"{exc}; nothing stored"]
+        file_exists = await asyncio.to_thread(file_keyring_exists)
+        self.post_message(CheckFinished(stored, lines, file_exists))
+
+    async def _attempt(self, typed: _Typed) -> tuple[bool, list[str]]:
+        venue = await asyncio.to_thread(_describe_and_warm, typed.venue)
+        from_env = credentials_from_env() if typed.key_from_env else None
+        draft = make_draft(
+            typed.account,
+            venue,
+            from_env.api_key if from_env else typed.api_key,
+            from_env.secret if from_env else typed.secret,
+            (from_env.passphrase if from_env else typed.passphrase) or None,
+            sandbox=typed.sandbox,
+            sim_url=typed.sim_url,
+        )
+        # Unlocking (KDF) or probing a keyring blocks, so it runs in a thread.
+        store = await asyncio.to_thread(self._open_store, typed)
+        result = await check_credentials(draft)
+        if not result.authenticated:
+            return False, [f"{result.problem}; nothing stored"]
+        record = await asyncio.to_thread(save_account, draft, store)
+        what = f"account {draft.account!r} ({venue.venue}, key {record.key_hint})"
+        if store.kind == "env":
+            names = ", ".join(env_variables(venue.needs_passphrase))
+            where = f"Recorded {what}; nothing stored: set {names} where tradetui runs."
+        else:
+            where = f"Stored {what} in {store.where}."
+        return True, [*result.lines(), where, trade_hint(record)]
+
+    def _open_store(self, typed: _Typed) -> CredentialStore:
+        if typed.backend == "env":
+            return EnvStore()
+        if typed.backend == "file":
+            return open_file_store(typed.file_passphrase)
+        return open_os_store(self.options.allow_plaintext)
+
+    def on_check_finished(self, message: CheckFinished) -> None:
+        self.outcome, self.stored = message.lines, message.stored
+        if self.storage is not None and message.file_exists != self.storage.file_exists:
+            self.storage = replace(self.storage, file_exists=message.file_exists)
+            self._show_backend()
+        self._show_result(message.lines, message.stored)
+        button = self.query_one("#check", Button)
+        button.disabled = False
+        if message.stored:
+            button.label = "Done"
+            for step in self.query(".step"):
+                step.disabled = True
+            button.focus()
+
+    def _show_result(self, lines: Sequence[str], stored: bool | None) -> None:
+        result = self.query_one("#result", Static)
+        result.update(Content("\n".join(lines)))
+        result.set_class(stored is True, "-stored")
+        result.set_class(stored is False, "-rejected")
+        self.call_after_refresh(self.query_one("#form").scroll_end, animate=False)
+
+
+class SetupApp(App[None]):
+    """`tradetui setup` on screen; exits 0 after a save, 2 after a rejection, 130 otherwise."""
+
+    TITLE = PROG
+
+    def __init__(
+        self,
+        options: SetupOptions,
+        storage: StorageCheck | None = None,
+        theme: str = DEFAULT_THEME,
+    ) -> None:
+        super().__init__()
+        self.setup_screen = SetupScreen(options, storage)
+        """The one screen; ``storage`` skips the probe (tests, snapshots)."""
+        try:
+            themes = load_themes()
+        except ThemeError:
+            themes = {}  # Textual's own default theme still works
+        for loaded in themes.values():
+            self.register_theme(loaded)
+        if theme in self.available_themes:
+            self.theme = theme
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return fallback_variables(self.current_theme.to_color_system().generate())
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.setup_screen
+
+    async def action_quit(self) -> None:
+        screen = self.setup_screen
+        self.exit(return_code=0 if screen.stored else 2 if screen.outcome else 130)
+
+    def _fatal_error(self) -> None:
+        # Textual's default traceback shows local variables, and a frame here may hold a secret.
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
+
+def run_setup_app(options: SetupOptions) -> int:
+    """Run the setup screen, then leave its outcome on the terminal; returns the exit code."""
+    app = SetupApp(options)
+    app.run()
+    screen = app.setup_screen
+    if screen.stored:
+        print("\n".join(screen.outcome))
+    elif app.return_code == 2 and screen.outcome:
+        print(f"{PROG}: {screen.outcome[0]}", file=sys.stderr)
+    elif app.return_code == 130:
+        print(f"{PROG}: cancelled, nothing stored", file=sys.stderr)
+    return app.return_code if app.return_code is not None else 1
