@@ -109,6 +109,8 @@ def main(
             return _list()
         if args.remove:
             return _remove(args.remove, args.yes, prompts)
+        if _wants_screen(args) and ask is None and ask_secret is None:
+            return _screen(args)
         return _wizard(args, prompts)
     except EOFError:
         _fail("no input (needs an interactive terminal to ask for the secret)", newline=True)
@@ -119,6 +121,25 @@ def main(
     except (SetupError, CredentialsError) as exc:
         _fail(str(exc))
         return 2
+
+
+def _wants_screen(args: argparse.Namespace) -> bool:
+    """The setup screen needs a terminal at both ends; pipes and --no-ui get plain prompts."""
+    return not args.no_ui and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _screen(args: argparse.Namespace) -> int:
+    from tradetui.ui.setup_app import SetupOptions, run_setup_app
+
+    options = SetupOptions(
+        exchange=args.exchange,
+        account=args.account,
+        backend=args.backend,
+        sim_url=args.sim_url,
+        sandbox=args.sandbox,
+        allow_plaintext=args.allow_plaintext,
+    )
+    return run_setup_app(options)
 
 
 def _fail(message: str, newline: bool = False) -> None:

@@ -25,6 +25,7 @@ from tradetui.core.model import (
     Side,
     TradingState,
 )
+from tradetui.core.signals import Signal, SignalKind, SpreadClass, VolumeClass
 
 FIXED_NOW = 1_767_225_600.0 + 9 * 3600 + 30 * 60 + 15
 """2026-01-01 09:30:15 UTC: the fixed clock of every frozen snapshot."""
@@ -54,6 +55,14 @@ def _trend(last: float, steps: tuple[float, ...]) -> tuple[float, ...]:
     for step in reversed(steps):
         points.append(points[-1] / (1 + step))
     return tuple(reversed(points))
+
+
+def _signal(symbol: str, kind: SignalKind, confidence: float, liquidity: float) -> Signal:
+    direction = 1.0 if kind.is_buy else -1.0 if kind.is_sell else 0.0
+    return Signal(
+        symbol, kind, confidence, direction * confidence, VolumeClass.MODERATE, 1.0,
+        SpreadClass.TIGHT, 2.0, direction * 0.3, direction * 0.2, liquidity, False,
+    )  # fmt: skip
 
 
 def frozen_snapshot() -> EngineSnapshot:
@@ -114,6 +123,11 @@ def frozen_snapshot() -> EngineSnapshot:
         day_pnl=-57.83,
         quote_currency="USD",
         fills_count=7,
+        signals={
+            "BTC/USD": _signal("BTC/USD", SignalKind.BUY, 0.71, 0.93),
+            "ETH/USD": _signal("ETH/USD", SignalKind.STRONG_SELL, 0.84, 0.78),
+            "SOL/USD": _signal("SOL/USD", SignalKind.NEUTRAL, 0.35, 0.41),
+        },
         trends={
             "BTC/USD": _trend(64_251.25, up),
             "ETH/USD": _trend(3_120.8, down),

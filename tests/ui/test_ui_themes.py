@@ -13,6 +13,7 @@ from tradetui.ui import app as app_module
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen
+from tradetui.ui.setup_app import SetupScreen
 from tradetui.ui.themes import APP_VARIABLES, ThemeError, load_theme, load_themes, theme_dirs
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
@@ -44,7 +45,7 @@ def test_a_theme_missing_variables_is_rejected_with_its_path(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     "widget",
-    [TablePane, LogsPane, StatusHeader, ConfirmScreen, HelpScreen],
+    [TablePane, LogsPane, StatusHeader, ConfirmScreen, HelpScreen, SetupScreen],
     ids=lambda w: w.__name__,
 )
 def test_widget_css_has_no_colour_literals(widget: type) -> None:

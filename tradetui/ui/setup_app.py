@@ -144,6 +144,14 @@ class StorageChecked(Message):
         self.check = check
 
 
+class VenueIdsLoaded(Message):
+    """Every venue id setup knows, for the venue field's suggestions."""
+
+    def __init__(self, venue_ids: Sequence[str]) -> None:
+        super().__init__()
+        self.venue_ids = tuple(venue_ids)
+
+
 class VenueDescribed(Message):
     """What setup must ask for the venue ``typed``; ``info`` is None when it is unknown."""
 
@@ -178,6 +186,13 @@ class _Typed:
     secret: str
     passphrase: str
     key_from_env: bool
+
+
+_BACKEND_OF_BUTTON: dict[str, BackendKind] = {
+    "backend-os": "os",
+    "backend-file": "file",
+    "backend-env": "env",
+}
 
 
 def _row(label: str, field: Widget, row_id: str) -> Horizontal:
@@ -305,11 +320,11 @@ class SetupScreen(Screen[None]):
 
     @work(thread=True, group="probe")
     def _load_venue_ids(self) -> None:
-        ids = venue_ids()
-        self.app.call_from_thread(self._set_suggester, ids)
+        self.post_message(VenueIdsLoaded(venue_ids()))
 
-    def _set_suggester(self, ids: list[str]) -> None:
-        self.query_one("#venue", Input).suggester = SuggestFromList(ids, case_sensitive=False)
+    def on_venue_ids_loaded(self, message: VenueIdsLoaded) -> None:
+        suggester = SuggestFromList(message.venue_ids, case_sensitive=False)
+        self.query_one("#venue", Input).suggester = suggester
 
     @work(thread=True, exclusive=True, group="venue")
     def _describe(self, typed: str) -> None:
@@ -347,7 +362,7 @@ class SetupScreen(Screen[None]):
         sandbox_box.display = info is not None and info.has_sandbox
         if info is not None:
             sandbox_box.label = f"Use the {info.venue} sandbox/testnet"
-        self.query_one("#api-passphrase-row").display = info is not None and info.needs_passphrase
+        self._show_backend()  # what the env backend reads, and whether a passphrase is asked
 
     def on_storage_checked(self, message: StorageChecked) -> None:
         check = self.storage = message.check
@@ -379,8 +394,8 @@ class SetupScreen(Screen[None]):
 
     def _backend(self) -> BackendKind:
         pressed = self.query_one("#backend", RadioSet).pressed_button
-        kind = (pressed.id if pressed is not None else "backend-file") or "backend-file"
-        return {"backend-os": "os", "backend-env": "env"}.get(kind, "file")  # type: ignore[return-value]
+        button_id = pressed.id if pressed is not None else None
+        return _BACKEND_OF_BUTTON.get(button_id or "", "file")
 
     def _show_backend(self) -> None:
         check, kind = self.storage, self._backend()
@@ -403,6 +418,8 @@ class SetupScreen(Screen[None]):
         from_env = kind == "env" and check.key_in_env
         for row_id in ("api-key-row", "secret-row"):
             self.query_one(f"#{row_id}").display = not from_env
+        needs_passphrase = self.venue is not None and self.venue.needs_passphrase
+        self.query_one("#api-passphrase-row").display = needs_passphrase and not from_env
         key_note = f"Using the key in {ENV_API_KEY} and its companions (values not shown)."
         self._note("key-note", key_note if from_env else "")
 
@@ -446,7 +463,7 @@ class SetupScreen(Screen[None]):
         file_passphrase = value("file-pass")
         if self.storage.passphrase_in_env:
             file_passphrase = os.environ.get(ENV_KEYRING_PASSPHRASE, "")
-        needs_passphrase = self.query_one("#api-passphrase-row").display
+        needs_passphrase = self.venue is not None and self.venue.needs_passphrase
         return _Typed(
             value("venue"),
             value("sim-url"),

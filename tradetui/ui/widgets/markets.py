@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tradetui.core.model import EngineSnapshot
+from tradetui.core.signals import Signal
 from tradetui.ui import format as fmt
 from tradetui.ui.palette import Cell
 from tradetui.ui.widgets.table_pane import Column, Row, TablePane
@@ -21,8 +22,10 @@ class MarketsPane(TablePane):
         Column("last", "last", "right"),
         Column("spread", "bps", "right"),
         Column("age", "age s", "right"),
-        # Last: at 80 columns the trend is what gets cut, never a price.
         Column("trend", "trend"),
+        # Market intelligence: the combined call and its confidence (kept out of 80 columns).
+        Column("signal", "signal"),
+        Column("liquidity", "liq", "right"),
     )
     EMPTY_TEXT = "no symbols configured"
     NARROW_COLUMNS = ("symbol", "bid", "ask", "spread", "age")
@@ -51,7 +54,8 @@ class MarketsPane(TablePane):
                 rows[symbol] = (
                     (Cell(symbol, "stale"),)
                     + (Cell(fmt.DASH, "stale"),) * 4
-                    + (Cell("none", "stale"), Cell(fmt.DASH, "stale"))
+                    + (Cell("none", "stale"),)
+                    + (Cell(fmt.DASH, "stale"),) * 3
                 )
                 continue
             age_s = snapshot.quote_age_s(symbol)
@@ -65,6 +69,7 @@ class MarketsPane(TablePane):
                 Cell(fmt.bps(quote.spread_bps), "stale" if stale else ""),
                 Cell(fmt.seconds(age_s), "stale" if stale else ""),
                 _trend_cell(snapshot.trends.get(symbol, ()), stale),
+                *_signal_cells(snapshot.signals.get(symbol), stale),
             )
         return rows
 
@@ -82,3 +87,12 @@ def _trend_cell(points: tuple[float, ...], stale: bool) -> Cell:
     if stale or len(points) < 2 or points[-1] == points[0]:
         return Cell(fmt.sparkline(points), "stale")
     return Cell(fmt.sparkline(points), "price-up" if points[-1] > points[0] else "price-down")
+
+
+def _signal_cells(signal: Signal | None, stale: bool) -> tuple[Cell, Cell]:
+    """The call with its confidence, and the liquidity score; dimmed when the quote is stale."""
+    if signal is None:
+        return Cell(fmt.DASH, "stale"), Cell(fmt.DASH, "stale")
+    tone = "price-up" if signal.kind.is_buy else "price-down" if signal.kind.is_sell else ""
+    call = Cell(f"{signal.kind.value} {signal.confidence:.2f}", "stale" if stale else tone)
+    return call, Cell(f"{signal.liquidity:.2f}", "stale" if stale else "")
