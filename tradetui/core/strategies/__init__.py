@@ -1,17 +1,38 @@
-"""Provides the strategy API: strategies read snapshots and return intents, nothing else."""
+"""Provides the strategy API: strategies read views and return intents, nothing else.
+
+A strategy never holds a broker or the engine: every intent it returns is screened by the
+host (its symbols, its budget, its holdings) and then judged by the engine's risk guard.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from tradetui.core.strategies.base import (
+    Action,
+    CancelOrder,
+    NoParams,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+    StrategyPosition,
+    StrategyView,
+    to_step,
+)
+from tradetui.core.strategies.host import StrategyHost, StrategySpec
+from tradetui.core.strategies.loader import BUILTINS, resolve_strategies, select_strategy
 
-from tradetui.core.model import EngineSnapshot, OrderIntent
-
-
-class Strategy(Protocol):
-    """A strategy turns snapshots into order intents; it can reach a broker only through them."""
-
-    name: str
-
-    def on_snapshot(self, snapshot: EngineSnapshot) -> list[OrderIntent]:
-        """Return the intents for this tick (possibly none)."""
-        ...
+__all__ = [
+    "BUILTINS",
+    "Action",
+    "CancelOrder",
+    "NoParams",
+    "Strategy",
+    "StrategyContext",
+    "StrategyHost",
+    "StrategyParams",
+    "StrategyPosition",
+    "StrategySpec",
+    "StrategyView",
+    "resolve_strategies",
+    "select_strategy",
+    "to_step",
+]

@@ -2,73 +2,67 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from collections.abc import Sequence
+from decimal import Decimal
 
-from tradetui.config import StrategySettings
-from tradetui.core.model import (
-    EngineSnapshot,
-    MarketInfo,
-    OrderIntent,
-    OrderType,
-    Side,
+from pydantic import Field
+
+from tradetui.core.model import OrderType
+from tradetui.core.strategies.base import (
+    Action,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+    StrategyView,
 )
 
 
-class PulseStrategy:
+class PulseParams(StrategyParams):
+    """Parameters of the pulse strategy (the ``[strategy]`` section supplies them by default)."""
+
+    order_notional: float = Field(default=200.0, gt=0, allow_inf_nan=False)
+    """Quote value of one order."""
+    rest_offset_bps: float = Field(default=15.0, ge=0, lt=10_000, allow_inf_nan=False)
+    """How far below the bid the resting buy limit sits."""
+
+
+class PulseStrategy(Strategy[PulseParams]):
     """Visits one symbol per tick: buys when flat, sells when holding, and keeps one resting bid.
 
     It is a demonstration of the order path, not a way to make money.
     """
 
     name = "pulse"
+    Params = PulseParams
 
-    def __init__(self, settings: StrategySettings, markets: dict[str, MarketInfo]) -> None:
-        self._settings = settings
-        self._markets = markets
+    def __init__(self, params: PulseParams, context: StrategyContext) -> None:
+        super().__init__(params, context)
         self._turn = 0
 
-    def on_snapshot(self, snapshot: EngineSnapshot) -> list[OrderIntent]:
+    def on_snapshot(self, view: StrategyView) -> Sequence[Action]:
         """Return the intents for the symbol whose turn it is."""
-        if not snapshot.symbols:
+        if not view.symbols:
             return []
-        symbol = snapshot.symbols[self._turn % len(snapshot.symbols)]
+        symbol = view.symbols[self._turn % len(view.symbols)]
         self._turn += 1
-        quote, market = snapshot.quotes.get(symbol), self._markets.get(symbol)
-        if quote is None or market is None or quote.ask <= 0:
+        quote, market = view.quotes.get(symbol), self.context.markets.get(symbol)
+        if quote is None or market is None:
             return []
-        intents: list[OrderIntent] = []
-        position = snapshot.positions.get(symbol)
-        held = position.amount if position is not None else Decimal(0)
-        notional = Decimal(str(self._settings.order_notional))
+        notional = self.params.order_notional
+        intents: list[Action] = []
+        held = view.held(symbol)
         if held >= market.min_amount and held > 0:
-            intents.append(
-                OrderIntent(
-                    symbol, Side.SELL, held, strategy=self.name, confidence=0.9, reduce_only=True
-                )
-            )
+            intents.append(self.sell(symbol, held, confidence=0.9))
         else:
-            amount = _to_step(notional / Decimal(str(quote.ask)), market.amount_step)
-            intents.append(
-                OrderIntent(symbol, Side.BUY, amount, strategy=self.name, confidence=0.9)
-            )
-        if not any(
-            o.symbol == symbol and o.order_type is OrderType.LIMIT for o in snapshot.open_orders
-        ):
-            offset = Decimal(str(1 - self._settings.rest_offset_bps / 10_000))
-            price = _to_step(Decimal(str(quote.bid)) * offset, market.price_step)
-            intents.append(
-                OrderIntent(
-                    symbol,
-                    Side.BUY,
-                    _to_step(notional / price, market.amount_step),
-                    OrderType.LIMIT,
-                    price,
-                    strategy=self.name,
-                    confidence=0.9,
-                )
-            )
+            amount = self.amount_for(symbol, notional, quote.ask)
+            if amount > 0:
+                intents.append(self.buy(symbol, amount, confidence=0.9))
+        resting = any(
+            o.symbol == symbol and o.order_type is OrderType.LIMIT for o in view.open_orders
+        )
+        price = self.price_at(symbol, quote.bid * (1 - self.params.rest_offset_bps / 10_000))
+        if not resting and price is not None:
+            amount = self.amount_for(symbol, notional, float(price))
+            if amount > Decimal(0):
+                intents.append(self.buy(symbol, amount, price, confidence=0.9))
         return intents
-
-
-def _to_step(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step

@@ -1,0 +1,208 @@
+"""`tradetui ctl` against a real headless engine process, over its Unix control socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TRADING_ENV = {
+    "TRADETUI_STRATEGY__INTERVAL_S": "0.3",
+    # The pulse strategy loses its fees on every round trip and trades fast: without these the
+    # cooldown and order-rate gates stop it within seconds.
+    "TRADETUI_RISK__COOLDOWN_LOSSES": "1000",
+    "TRADETUI_RISK__COOLDOWN_LOSSES_GLOBAL": "1000",
+    "TRADETUI_RISK__MAX_ORDERS_PER_MINUTE": "1000",
+}
+
+
+def start_headless(data_dir: Path) -> subprocess.Popen[bytes]:
+    """`tradetui --no-ui` on the embedded simulator; its output goes to files beside the data dir
+    (a pipe nobody reads would fill up and stall the logging)."""
+    with open(data_dir.parent / f"{data_dir.name}.out", "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tradetui", "--no-ui", "--data-dir", str(data_dir)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **TRADING_ENV},
+        )
+
+
+def ctl(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tradetui", "ctl", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def status(data_dir: Path) -> dict[str, Any]:
+    result = ctl(data_dir, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
+
+
+def wait_for_status(
+    data_dir: Path, predicate: Callable[[dict[str, Any]], bool], what: str, within_s: float = 30
+) -> dict[str, Any]:
+    """Poll `ctl status --json` until ``predicate`` holds; fail (never hang) after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        doc = status(data_dir)
+        if predicate(doc):
+            return doc
+        if time.monotonic() > deadline:
+            seen = {k: doc[k] for k in ("state", "open_orders", "positions", "last_rejections")}
+            pytest.fail(f"timed out after {within_s}s waiting for {what}; last status {seen}")
+        time.sleep(0.2)
+
+
+def wait_for_engine(process: subprocess.Popen[bytes], data_dir: Path) -> None:
+    """Until the engine answers on its socket (fails if the process ends first)."""
+    deadline = time.monotonic() + 60
+    while ctl(data_dir, "status").returncode != 0:
+        if process.poll() is not None:
+            log = (data_dir.parent / f"{data_dir.name}.out").read_text(errors="replace")
+            pytest.fail(f"the engine exited with {process.returncode}: {log[-2000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail("the engine's control socket did not answer within 60s")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+@pytest.fixture(scope="module")
+def engine_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The data dir of one headless engine, shared by this module's tests."""
+    data_dir = tmp_path_factory.mktemp("ctl") / "d"
+    process = start_headless(data_dir)
+    try:
+        wait_for_engine(process, data_dir)
+        yield data_dir
+    finally:
+        stop(process)
+
+
+def positions_held(doc: dict[str, Any]) -> bool:
+    return any(Decimal(p["amount"]) > 0 for p in doc["positions"].values())
+
+
+def test_every_ctl_command_changes_the_state_it_names(engine_dir: Path) -> None:
+    wait_for_status(engine_dir, lambda d: bool(d["open_orders"]), "the strategy's resting bids")
+
+    paused = ctl(engine_dir, "pause")
+    assert (paused.returncode, paused.stdout.strip()) == (0, "trading is PAUSED")
+    assert status(engine_dir)["state"] == "PAUSED"
+
+    # PAUSED places no new bids, so after cancel-all nothing is open.
+    assert ctl(engine_dir, "cancel-all", "--yes").returncode == 0
+    assert status(engine_dir)["open_orders"] == []
+
+    assert ctl(engine_dir, "resume").stdout.strip() == "trading is ACTIVE"
+    wait_for_status(engine_dir, lambda d: bool(d["open_orders"]), "new resting bids")
+
+    halted = ctl(engine_dir, "halt", "--yes")
+    assert halted.returncode == 0, halted.stderr
+    after_halt = status(engine_dir)
+    assert (after_halt["state"], after_halt["open_orders"]) == ("HALTED", [])
+
+    refused = ctl(engine_dir, "resume")
+    assert refused.returncode == 1
+    assert "HALTED" in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+    assert ctl(engine_dir, "release", "--yes").returncode == 0
+    assert status(engine_dir)["state"] == "PAUSED"
+
+    assert ctl(engine_dir, "resume").returncode == 0
+    wait_for_status(engine_dir, positions_held, "a position")
+    flattened = ctl(engine_dir, "flatten", "--yes")
+    assert (flattened.returncode, flattened.stdout.strip()) == (0, "flat; trading is HALTED")
+    after_flatten = status(engine_dir)
+    assert after_flatten["state"] == "HALTED"
+    assert not positions_held(after_flatten)
+    assert after_flatten["open_orders"] == []
+
+
+@pytest.mark.parametrize("command", ["halt", "cancel-all", "flatten", "release"])
+def test_destructive_commands_without_yes_are_refused_and_send_nothing(
+    engine_dir: Path, command: str
+) -> None:
+    before = status(engine_dir)["state"]
+    result = ctl(engine_dir, command)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and "--yes" in result.stderr
+    assert status(engine_dir)["state"] == before
+
+
+def test_status_prints_a_compact_summary(engine_dir: Path) -> None:
+    doc = status(engine_dir)
+    result = ctl(engine_dir, "status")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{doc['state']} · {doc['mode']} · {doc['venue']} · connected"
+    assert lines[1].startswith("equity ") and "day PnL" in lines[1]
+    titles = [line.split(":")[0].split(" (")[0] for line in lines[2:5]]
+    assert titles == ["open orders", "positions", "breakers"]
+    assert lines[5].startswith("worst quote age ")
+
+
+def test_the_control_socket_is_owner_only(engine_dir: Path) -> None:
+    mode = os.stat(engine_dir / "control.sock").st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+
+
+def test_ctl_without_an_engine_says_so_in_one_line(tmp_path: Path) -> None:
+    result = ctl(tmp_path, "status")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"tradetui ctl: no engine is running on data dir {tmp_path} (no control socket)"
+    ]
+
+
+def test_sigusr1_halts_and_sigterm_exits_0_with_the_state_kept(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    process = start_headless(data_dir)
+    try:
+        wait_for_engine(process, data_dir)
+        assert status(data_dir)["state"] == "ACTIVE"
+        process.send_signal(signal.SIGUSR1)
+        wait_for_status(data_dir, lambda d: d["state"] == "HALTED", "HALTED after SIGUSR1")
+        log = (tmp_path / "d.out").read_text()
+        assert "SIGUSR1: kill switch engaged" in log
+    finally:
+        returncode = stop(process)
+    assert returncode == 0
+    assert not (data_dir / "control.sock").exists()
+    with sqlite3.connect(data_dir / "tradetui.db") as db:
+        kv = dict(db.execute("SELECT key, value FROM kv").fetchall())
+    assert (kv["trading_state"], kv["session"]) == ("HALTED", "clean")
+
+    again = start_headless(data_dir)
+    try:
+        wait_for_engine(again, data_dir)
+        assert status(data_dir)["state"] == "HALTED"
+    finally:
+        assert stop(again) == 0

@@ -1,0 +1,1 @@
+"""Provides the operator's side of a running engine: /health, /metrics and the control socket."""

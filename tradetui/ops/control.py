@@ -1,0 +1,362 @@
+"""Provides the engine side of the control socket: the server, SIGUSR1, and the TUI's served engine.
+
+The socket is ``<data-dir>/control.sock`` (0600 in the 0700 data dir); the protocol is described
+in ``tradetui.ops.wire``. Requests on one connection run concurrently (a flatten does not hold up
+a status poll), so responses carry the request's id; each starts in arrival order, so the
+synchronous part of a command (pause, the HALT of halt) takes effect before the next request runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tradetui.config import Settings
+from tradetui.core.engine import Engine, EngineError
+from tradetui.core.model import Mode, TradingState
+from tradetui.ops.wire import ControlError, check_socket_path, one_line, socket_path, to_doc
+from tradetui.paths import DataPaths
+
+if TYPE_CHECKING:
+    from tradetui.logs import LogSink
+
+log = logging.getLogger("tradetui.ops.control")
+
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_IN_FLIGHT = 16
+"""Requests one connection may have running at once; reading waits beyond that."""
+REQUEST_STOP_TIMEOUT_S = 10.0
+"""How long closing the server waits for commands still running."""
+
+
+class _BadRequest(Exception):
+    """A request the server cannot run; its message goes back as the error."""
+
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class ControlServer:
+    """Serves one engine's controls on ``<data-dir>/control.sock`` while the engine runs.
+
+    Start it only after ``Engine.start()`` succeeded: the engine then holds the data dir's lock,
+    so a socket file already there is a dead engine's and is replaced.
+    """
+
+    def __init__(self, engine: Engine, data_dir: Path, log_sink: LogSink | None = None) -> None:
+        self.path = socket_path(data_dir)
+        """The socket file."""
+        self._engine = engine
+        self._log_sink = log_sink
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task[Any]] = set()
+        self._requests: set[asyncio.Task[None]] = set()
+        self._handlers: dict[str, Handler] = {
+            "status": self._status,
+            "pause": self._pause,
+            "resume": self._resume,
+            "halt": self._halt,
+            "cancel-all": self._cancel_all,
+            "flatten": self._flatten,
+            "release": self._release,
+            "cancel-order": self._cancel_order,
+            "set-mode": self._set_mode,
+            "live-target": self._live_target,
+            "logs": self._logs,
+        }
+
+    async def start(self) -> None:
+        """Listen; raises ControlError (one line) when the socket cannot be made."""
+        check_socket_path(self.path)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=MAX_REQUEST_BYTES
+            )
+        except OSError as exc:
+            raise ControlError(f"cannot listen on {self.path}: {exc.strerror or exc}") from None
+        # The data dir is 0700, so nobody else could reach the socket before this.
+        os.chmod(self.path, 0o600)
+        log.info("control socket listening on %s", self.path, extra={"event": "control_socket"})
+
+    async def start_logged(self) -> bool:
+        """Start, or log why not: the engine trades on without its socket (SIGTERM and SIGUSR1
+        still work), so a socket failure must not stop it."""
+        try:
+            await self.start()
+        except ControlError as exc:
+            log.error("%s; tradetui ctl and attach cannot reach this engine", exc)
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Stop listening and end every connection, let running commands finish (a flatten cut
+        short could leave an order half-sent), then remove the socket file."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for task in self._connections:
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._requests:
+            await asyncio.wait(set(self._requests), timeout=REQUEST_STOP_TIMEOUT_S)
+        for task in self._requests:
+            task.cancel()
+        await asyncio.gather(*self._requests, return_exceptions=True)
+        await server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = asyncio.current_task()
+        assert connection is not None
+        self._connections.add(connection)
+        write_lock = asyncio.Lock()
+        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except ValueError:  # longer than MAX_REQUEST_BYTES: the framing is lost
+                    error = f"request longer than {MAX_REQUEST_BYTES} bytes; closing the connection"
+                    await self._write(writer, write_lock, {"id": None, "ok": False, "error": error})
+                    break
+                except ConnectionError:
+                    break
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                await in_flight.acquire()
+                # A request outlives its connection: a flatten goes on if ctl is interrupted.
+                task = asyncio.create_task(self._answer(line, writer, write_lock))
+                self._requests.add(task)
+                task.add_done_callback(self._requests.discard)
+                task.add_done_callback(lambda _: in_flight.release())
+        finally:
+            self._connections.discard(connection)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _answer(self, line: bytes, writer: asyncio.StreamWriter, lock: asyncio.Lock) -> None:
+        request_id: Any = None
+        try:
+            request = _parse(line)
+            request_id = request.get("id")
+            handler = self._handlers.get(request["cmd"])
+            if handler is None:
+                raise _BadRequest(
+                    f"unknown command {request['cmd']!r}; known: {', '.join(self._handlers)}"
+                )
+            response = {"id": request_id, "ok": True, "result": await handler(request)}
+        except (_BadRequest, EngineError) as exc:
+            response = {"id": request_id, "ok": False, "error": one_line(exc)}
+        except Exception as exc:  # noqa: BLE001 - one bad command must not take the server down
+            log.exception("control request failed: %s", one_line(line.decode(errors="replace")))
+            error = f"internal error: {type(exc).__name__}: {one_line(exc)}"
+            response = {"id": request_id, "ok": False, "error": error}
+        await self._write(writer, lock, response)
+
+    @staticmethod
+    async def _write(
+        writer: asyncio.StreamWriter, lock: asyncio.Lock, response: dict[str, Any]
+    ) -> None:
+        data = json.dumps(response, separators=(",", ":")).encode() + b"\n"
+        async with lock:
+            if writer.is_closing():
+                return
+            writer.write(data)
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+
+    # ----------------------------------------------------------------- commands
+
+    def _state(self) -> TradingState:
+        return self._engine.snapshot().state
+
+    async def _status(self, request: dict[str, Any]) -> Any:
+        return to_doc(self._engine.snapshot())
+
+    async def _pause(self, request: dict[str, Any]) -> Any:
+        self._refuse_while_halted("pause")
+        self._engine.pause()
+        return {"state": self._state().value}
+
+    async def _resume(self, request: dict[str, Any]) -> Any:
+        self._refuse_while_halted("resume")
+        self._engine.resume()
+        return {"state": self._state().value}
+
+    def _refuse_while_halted(self, command: str) -> None:
+        if self._state() is TradingState.HALTED:
+            raise _BadRequest(f"cannot {command}: trading is HALTED; release the kill switch first")
+
+    async def _halt(self, request: dict[str, Any]) -> Any:
+        self._engine.halt()  # before anything else runs: no order slips out during the cancels
+        await self._engine.kill()
+        snapshot = self._engine.snapshot()
+        return {"state": snapshot.state.value, "open_orders": len(snapshot.open_orders)}
+
+    async def _cancel_all(self, request: dict[str, Any]) -> Any:
+        client_ids = [order.client_id for order in self._engine.snapshot().open_orders]
+        canceled: list[str] = []
+        failures: list[str] = []
+        for client_id in client_ids:
+            try:
+                if await self._engine.cancel_order(client_id):
+                    canceled.append(client_id)
+            except EngineError as exc:
+                failures.append(one_line(exc))
+        if failures:
+            raise _BadRequest(
+                f"{len(failures)} of {len(client_ids)} cancel(s) failed, first: {failures[0]}"
+            )
+        return {"canceled": canceled, "state": self._state().value}
+
+    async def _flatten(self, request: dict[str, Any]) -> Any:
+        flat = await self._engine.flatten(confirmed=True)
+        return {"flat": flat, "state": self._state().value}
+
+    async def _release(self, request: dict[str, Any]) -> Any:
+        state = self._state()
+        if state is not TradingState.HALTED:
+            raise _BadRequest(f"the kill switch is not engaged (trading is {state.value})")
+        await self._engine.release()
+        return {"state": self._state().value}
+
+    async def _cancel_order(self, request: dict[str, Any]) -> Any:
+        client_id = _argument(request, "client_id", str)
+        return {"canceled": await self._engine.cancel_order(client_id)}
+
+    async def _set_mode(self, request: dict[str, Any]) -> Any:
+        name = _argument(request, "mode", str).upper()
+        if name not in Mode.__members__:
+            raise _BadRequest(f"mode must be one of {', '.join(Mode.__members__)}, not {name!r}")
+        await self._engine.set_mode(Mode(name))
+        return {"mode": self._engine.snapshot().mode.value}
+
+    async def _live_target(self, request: dict[str, Any]) -> Any:
+        return {"target": self._engine.live_target()}
+
+    async def _logs(self, request: dict[str, Any]) -> Any:
+        after_seq = request.get("after_seq", 0)
+        if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+            raise _BadRequest("after_seq must be a whole number >= 0")
+        if self._log_sink is None:
+            return {"lines": [], "last_seq": 0}
+        lines = self._log_sink.lines(after_seq)
+        return {"lines": [to_doc(line) for line in lines], "last_seq": self._log_sink.last_seq}
+
+
+def _parse(line: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+    except UnicodeDecodeError:
+        raise _BadRequest("request is not UTF-8") from None
+    except ValueError as exc:
+        raise _BadRequest(f"request is not valid JSON: {exc}") from None
+    if not isinstance(request, dict):
+        raise _BadRequest(f"request must be a JSON object, not {type(request).__name__}")
+    if not isinstance(request.get("cmd"), str):
+        raise _BadRequest('request needs "cmd", a string')
+    return request
+
+
+def _argument(request: dict[str, Any], name: str, kind: type) -> Any:
+    value = request.get(name)
+    if not isinstance(value, kind):
+        raise _BadRequest(f"{request['cmd']} needs {name!r}, a {kind.__name__}")
+    return value
+
+
+class SignalKillSwitch:
+    """SIGUSR1 engages the kill switch: HALT at once, then cancel every open order.
+
+    Install it before ``Engine.start()`` (SIGUSR1's default action would end the process) and
+    call :meth:`ready` once the engine has started: a signal during start-up halts again then,
+    because start-up restores the saved trading state.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._ready = False
+        self._pending = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def install(self) -> bool:
+        """Handle SIGUSR1 on the running loop; False where signals cannot be handled."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.engage)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no Unix
+            return False
+        return True
+
+    def uninstall(self) -> None:
+        """Stop handling SIGUSR1."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
+
+    def engage(self) -> None:
+        """The signal handler: halt now, cancel all in a task (or once the engine has started)."""
+        self._engine.halt()
+        if not self._ready:
+            self._pending = True
+            return
+        log.warning("SIGUSR1: kill switch engaged", extra={"event": "kill_switch"})
+        task = asyncio.create_task(self._cancel_all(), name="SIGUSR1 kill switch")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def ready(self) -> None:
+        """The engine has started; engage now if the signal came during start-up."""
+        self._ready = True
+        if self._pending:
+            self._pending = False
+            self.engage()
+
+    async def drain(self) -> None:
+        """Wait for cancel-alls still running (before the engine stops)."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _cancel_all(self) -> None:
+        try:
+            await self._engine.kill()
+        except Exception:  # noqa: BLE001 - the HALT holds; the operator reads why cancels failed
+            log.exception("SIGUSR1: cancelling the open orders failed")
+
+
+class ServedEngine(Engine):
+    """An engine that also serves the control socket and SIGUSR1 while it runs (the TUI's engine),
+    so ``tradetui attach`` and ``tradetui ctl`` reach an engine a local TUI runs just as they
+    reach a headless one."""
+
+    def __init__(
+        self, settings: Settings, paths: DataPaths, log_sink: LogSink | None = None
+    ) -> None:
+        super().__init__(settings, paths)
+        self._control = ControlServer(self, paths.root, log_sink)
+        self._kill_switch = SignalKillSwitch(self)
+
+    async def start(self) -> None:
+        """Start the engine, then the control socket (a socket failure is logged, not fatal)."""
+        self._kill_switch.install()
+        await super().start()
+        self._kill_switch.ready()
+        await self._control.start_logged()
+
+    async def stop(self) -> None:
+        """Close the control socket, then stop the engine."""
+        await self._control.close()
+        self._kill_switch.uninstall()
+        await self._kill_switch.drain()
+        await super().stop()
