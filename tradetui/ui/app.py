@@ -107,7 +107,7 @@ class TradeTuiApp(App[int]):
             "quit",
             "Quit",
             id="quit",
-            tooltip="Stop and exit (asks if orders open)",
+            tooltip="Stop and exit (attached: detach)",
         ),
     ]
 
@@ -127,6 +127,8 @@ class TradeTuiApp(App[int]):
         """True once a snapshot said connected; before that the panes say "connecting…"."""
         self.start_error = ""
         """Why the engine failed to start (empty while it has not failed)."""
+        self.attached = bool(getattr(engine, "keeps_engine_running", False))
+        """True when this console is attached to an engine that outlives it (``tradetui attach``)."""
         self.snapshots_shown = 0
         """How many snapshots the panes have shown (tests wait on the first)."""
         self._markets_rows: int | None = None
@@ -401,7 +403,10 @@ class TradeTuiApp(App[int]):
             self.push_screen(HelpScreen(self.key_help()))
 
     async def action_quit(self) -> None:
-        """Stop the engine, then exit; asks first while orders are open (they stay open)."""
+        """Stop the engine (attached: detach), then exit; asks first while orders are open."""
+        if self.attached:
+            await self._quit()  # the engine and its orders carry on without this console
+            return
         open_orders = len(self.engine.snapshot().open_orders)
         if not open_orders:
             await self._quit()
@@ -418,7 +423,10 @@ class TradeTuiApp(App[int]):
         self.push_screen(ConfirmScreen("Quit", question, "Quit"), answered)
 
     async def _quit(self) -> None:
-        self.notify("Stopping the engine…", timeout=30)
+        self.notify(
+            "Detaching; the engine keeps running…" if self.attached else "Stopping the engine…",
+            timeout=30,
+        )
         await self.stop_engine()
         self.exit(0)
 
