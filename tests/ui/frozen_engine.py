@@ -14,6 +14,7 @@ from tradetui.core.model import (
     Balance,
     BreakerSnapshot,
     BreakerState,
+    CopyDrift,
     EngineSnapshot,
     GateResult,
     Mode,
@@ -123,6 +124,11 @@ def frozen_snapshot() -> EngineSnapshot:
         day_pnl=-57.83,
         quote_currency="USD",
         fills_count=7,
+        copy_drift={
+            "whale:BTC/USD": CopyDrift(
+                "whale", "BTC/USD", Decimal("0.04"), Decimal("0.02"), Decimal("0.015"), copied=3
+            ),
+        },
         signals={
             "BTC/USD": _signal("BTC/USD", SignalKind.BUY, 0.71, 0.93),
             "ETH/USD": _signal("ETH/USD", SignalKind.STRONG_SELL, 0.84, 0.78),

@@ -19,10 +19,12 @@ from tradetui.config import Settings
 from tradetui.core.engine import EngineError
 from tradetui.core.model import Mode, Quote, TradingState
 from tradetui.ui.app import TradeTuiApp
+from tradetui.ui.palette import Cell
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
 from tradetui.ui.widgets.markets import MarketsPane
+from tradetui.ui.widgets.positions import PositionsPane
 from tradetui.ui.widgets.table_pane import TablePane
 
 PANE_TITLES = {"Markets", "Balances", "Positions", "Orders", "Risk", "Circuit breaker", "Logs"}
@@ -322,3 +324,11 @@ async def test_kill_works_while_the_go_live_modal_is_open() -> None:
         await pilot.press("k")
         await pilot.pause()
         assert engine.snapshot().state is TradingState.HALTED
+
+
+async def test_positions_show_copy_drift_against_the_leader_and_flag_a_large_one() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)):
+        rows = app.query_one(PositionsPane).build_rows(frozen_snapshot())
+        assert rows["BTC/USD"][-1] == Cell("whale -25%", "warning")  # 0.015 held, 0.02 called for
+        assert rows["ETH/USD"][-1].text == "-"  # no leader trades ETH

@@ -27,6 +27,8 @@ class PositionsPane(TablePane):
         Column("mark", "mark", "right"),
         Column("upnl", "uPnL", "right"),
         Column("rpnl", "rPnL", "right"),
+        # Copy trading: how far our position is from what the leader's fills call for.
+        Column("drift", "copy drift"),
     )
     EMPTY_TEXT = "no positions"
     EVERY_NTH_SNAPSHOT = 2  # marks move with quotes; 2.5 Hz is plenty to read
@@ -46,5 +48,19 @@ class PositionsPane(TablePane):
                 Cell(fmt.price(position.mark), "stale" if flat or position.mark is None else ""),
                 Cell(fmt.signed_money(position.unrealized_pnl), sign_tone(position.unrealized_pnl)),
                 Cell(fmt.signed_money(position.realized_pnl), sign_tone(position.realized_pnl)),
+                _drift_cell(snapshot, position.symbol),
             )
         return rows
+
+
+def _drift_cell(snapshot: EngineSnapshot, symbol: str) -> Cell:
+    """``leader ±pct`` for each leader copied in ``symbol``; a dash when none is."""
+    parts = []
+    for drift in snapshot.copy_drift.values():
+        if drift.symbol == symbol:
+            pct = drift.drift_pct
+            parts.append(f"{drift.leader} {fmt.DASH if pct is None else f'{pct:+.0f}%'}")
+    if not parts:
+        return Cell(fmt.DASH, "stale")
+    worst = max(abs(d.drift_pct or 0.0) for d in snapshot.copy_drift.values() if d.symbol == symbol)
+    return Cell(" ".join(parts), "warning" if worst >= 10 else "")
