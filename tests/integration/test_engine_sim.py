@@ -217,14 +217,17 @@ async def test_an_order_whose_ack_is_lost_is_resolved_by_client_id_never_resent(
 
 
 async def test_a_nonce_pushed_ahead_by_another_client_on_the_key_is_recovered_once(
-    engine: Engine, caplog: pytest.LogCaptureFixture
+    engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exchange = engine._exchange
     other = type(exchange)(
         {"apiKey": exchange.apiKey, "secret": exchange.secret, "urls": exchange.urls}
     )
     ours = exchange.nonce.__self__  # the engine's NonceManager
-    ahead = max(ours.last_nonce, int(time.time() * 1000)) + 300
+    now_s = time.time()
+    ahead = max(ours.last_nonce, int(now_s * 1000)) + 300
+    # Our clock stands still, so however slow this machine is, our next nonce trails the other's.
+    monkeypatch.setattr(ours, "_clock", lambda: now_s)
     other.nonce = lambda: ahead  # a second process on the key, slightly ahead of us
     try:
         await other.fetch_balance()
