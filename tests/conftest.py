@@ -17,9 +17,9 @@ from tradetui.paths import DataPaths
 # Nonce files are per user; keep the tests' out of the real home (subprocesses inherit this).
 # Credential records (accounts.json, the encrypted file) likewise.
 os.environ.setdefault("TRADETUI_NONCE_DIR", tempfile.mkdtemp(prefix="tradetui-test-nonces-"))
-os.environ.setdefault(
-    "TRADETUI_CREDENTIALS_DIR", tempfile.mkdtemp(prefix="tradetui-test-creds-")
-)
+os.environ.setdefault("TRADETUI_CREDENTIALS_DIR", tempfile.mkdtemp(prefix="tradetui-test-creds-"))
+# Headless engines under test serve /health and /metrics on a free port, never the default one.
+os.environ.setdefault("TRADETUI_OPS__HTTP_PORT", "0")
 
 
 async def wait_until(predicate: Callable[[], bool], within_s: float = 15.0, what: str = "") -> None:

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import gc
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -14,9 +15,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker
 
+if TYPE_CHECKING:
+    from tradetui.ops.http import OpsServer
+
 from tradetui.config import Settings
 from tradetui.core.engine import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
+from tradetui.ops.health import MonitoredEngine
 from tradetui.ui.bridge import EngineCommandFailed, EngineControls, EngineStartFailed, LogSource
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen, KeyHelp
@@ -131,6 +136,8 @@ class TradeTuiApp(App[int]):
         """True when this console is attached to an engine that outlives it (``tradetui attach``)."""
         self.snapshots_shown = 0
         """How many snapshots the panes have shown (tests wait on the first)."""
+        self._ops_server: OpsServer | None = None
+        """The /health and /metrics listener in TUI mode (``ops.http_in_ui``)."""
         self._markets_rows: int | None = None
         """Height given to the Markets row in a wide terminal (None: the stylesheet's)."""
         self._engine_stop: asyncio.Future[None] | None = None
@@ -244,6 +251,12 @@ class TradeTuiApp(App[int]):
             await self.engine.start()
         except EngineError as exc:
             self.post_message(EngineStartFailed(str(exc)))
+            return
+        # /health and /metrics in TUI mode, when asked for; only a real engine has the counters.
+        if self.settings.ops.http_in_ui and isinstance(self.engine, MonitoredEngine):
+            from tradetui.ops.http import start_ops_server
+
+            self._ops_server = await start_ops_server(self.engine)
 
     def _tick(self) -> None:
         self.refresh_snapshot(every_pane=False)
@@ -444,6 +457,8 @@ class TradeTuiApp(App[int]):
         if self._start_worker is not None and self._start_worker.is_running:
             self._start_worker.cancel()
             await asyncio.sleep(0)
+        if self._ops_server is not None:
+            await self._ops_server.stop()
         await self.engine.stop()
 
 
