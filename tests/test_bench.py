@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tradetui.bench import main
+from tradetui.bench import BENCHMARKS, main
 
 
 def _json_lines(text: str) -> list[dict[str, object]]:
@@ -63,10 +64,9 @@ def test_unknown_benchmark_is_a_one_line_error_with_exit_2(
     assert main(["nonce", "warp_drive"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
+    # Built from the table: benchmarks get added, and each addition must not break this test.
     assert captured.err.strip().splitlines() == [
-        "tradetui bench: unknown benchmark 'warp_drive'; "
-        "choose from nonce, risk_eval, sim_ws, sim_rest, order_roundtrip, md_ingest, "
-        "kill_switch, startup, rss"
+        f"tradetui bench: unknown benchmark 'warp_drive'; choose from {', '.join(BENCHMARKS)}"
     ]
 
 
@@ -102,3 +102,21 @@ def test_the_kill_switch_benchmark_halts_and_cancels_fifty_venue_orders() -> Non
     figures = {f.name: f for f in bench_kill_switch()}  # raises if any order survives
     assert set(figures) == {"kill_switch.halt_ms", "kill_switch.cancel_all_ms"}
     assert 0 < figures["kill_switch.halt_ms"].value <= figures["kill_switch.cancel_all_ms"].value
+
+
+def test_the_logging_benchmark_writes_through_the_real_setup_and_reports_its_figures(
+    tmp_path: Path,
+) -> None:
+    from tradetui.bench_logging import bench_logging
+
+    figures = {f.name: f for f in bench_logging(records=3_000, samples=1_000, log_dir=tmp_path)}
+    assert set(figures) == {
+        "logging.rate",
+        "logging.rate_per_cpu",
+        "logging.enqueue_p50_us",
+        "logging.enqueue_p99_us",
+    }
+    assert all(f.value > 0 for f in figures.values())
+    assert "logging" in BENCHMARKS
+    # Every record reached the file: warm-up, rate run and timed calls.
+    assert len((tmp_path / "tradetui.jsonl").read_text().splitlines()) == 2_000 + 3_000 + 1_000

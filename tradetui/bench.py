@@ -165,9 +165,38 @@ def bench_rss() -> list[Figure]:
     return run()
 
 
+def bench_logging() -> list[Figure]:
+    """Structured log records/s written with rotation on, and the caller's cost (see bench_logging.py)."""
+    from tradetui.bench_logging import bench_logging as run
+
+    return run()
+
+
+def bench_ui_first_paint() -> list[Figure]:
+    """Process start to the app's first frame in a pseudo-terminal, in ms (see bench_ui.py)."""
+    from tradetui.bench_ui import bench_ui_first_paint as run
+
+    return run()
+
+
+def bench_ui_frame() -> list[Figure]:
+    """Time to apply one snapshot of 20 symbols, frame included, in ms (see bench_ui.py)."""
+    from tradetui.bench_ui import bench_ui_frame as run
+
+    return run()
+
+
+def bench_signals() -> list[Figure]:
+    """Time to compute the signals of 20 symbols from one snapshot, in us (see bench_signals.py)."""
+    from tradetui.bench_signals import bench_signals as run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     "nonce": bench_nonce,
     "risk_eval": bench_risk_eval,
+    "signals": bench_signals,
     "sim_ws": bench_sim_ws,
     "sim_rest": bench_sim_rest,
     "order_roundtrip": bench_order_roundtrip,
@@ -175,6 +204,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     "kill_switch": bench_kill_switch,
     "startup": bench_startup,
     "rss": bench_rss,
+    "logging": bench_logging,
+    "ui_first_paint": bench_ui_first_paint,
+    "ui_frame": bench_ui_frame,
 }
 """Every benchmark by name, in the order `tradetui bench` runs them."""
 
@@ -191,8 +223,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `tradetui bench`."""
     args = _parser().parse_args(argv)
+    app_logger = logging.getLogger("tradetui")
+    level = app_logger.level
     # The engine benchmarks run real engines; their warnings are not the benchmark's output.
-    logging.getLogger("tradetui").setLevel(logging.ERROR)
+    app_logger.setLevel(logging.ERROR)
+    try:
+        return _run(args)
+    finally:
+        app_logger.setLevel(level)  # run in-process (tests), it must not silence what follows
+
+
+def _run(args: argparse.Namespace) -> int:
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         print(

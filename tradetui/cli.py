@@ -1,4 +1,4 @@
-"""Provides the `tradetui` command: run (TUI or headless) and the sim, setup and bench sub-commands."""
+"""Provides the `tradetui` command: run (TUI or headless) or a sub-command (sim, setup, bench, serve, ctl, attach)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,23 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tradetui.config import Settings
+    from tradetui.logs import LogSink
     from tradetui.paths import DataPaths
 
 SUBCOMMANDS: dict[str, str] = {
     "sim": "tradetui.sim.cli",
     "setup": "tradetui.setup_cli",
     "bench": "tradetui.bench",
+    "serve": "tradetui.serve",
+    "ctl": "tradetui.ctl",
+    "attach": "tradetui.attach",
 }
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tradetui",
-        description="Terminal trading bot. Sub-commands: sim, setup, bench (see `tradetui CMD -h`).",
+        description="Terminal trading bot. Sub-commands: sim, setup, bench, serve, ctl, attach (see `tradetui CMD -h`).",
     )
     parser.add_argument("--config", type=Path, help="TOML config file")
     parser.add_argument("--data-dir", type=Path, help="where the database and logs live")
@@ -36,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--live", action="store_true", help="start in live mode (needs stored credentials)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("human", "json"),
+        help="headless stdout logs: one readable line per record (default) or JSON lines; "
+        "overrides ops.log_format (the log file is always JSON lines)",
+    )
+    parser.add_argument(
+        "--strategy",
+        metavar="NAME",
+        help="run only this built-in strategy (pulse, intel, crossover, grid), overriding the config",
     )
     return parser
 
@@ -56,30 +71,80 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.config, mode="live" if args.live else None)
+        settings = _checked_strategies(settings, args.strategy)
     except ConfigError as exc:
         print(f"tradetui: {exc}", file=sys.stderr)
         return 2
+    if args.live and sys.stdin.isatty():
+        from tradetui.keyring_backends import needs_file_passphrase, remember_file_passphrase
+
+        if needs_file_passphrase(settings.venue.account):
+            import getpass
+
+            try:
+                passphrase = getpass.getpass("Passphrase of the encrypted credentials file: ")
+            except (EOFError, KeyboardInterrupt):
+                print("\ntradetui: no passphrase given, not started", file=sys.stderr)
+                return 130
+            remember_file_passphrase(passphrase)
     paths = data_paths(args.data_dir).ensure()
-    sink = setup_logging(paths.logs, settings.log_level, stdout=args.no_ui)
+    sink = setup_logging(
+        paths.logs,
+        settings.log_level,
+        stdout=args.no_ui,
+        stdout_format=args.log_format or settings.ops.log_format,
+    )
     try:
         if args.no_ui:
-            return asyncio.run(_run_headless(settings, paths, args.run_for))
-        from tradetui.core.engine import Engine
+            summary: list[str] = []
+            code = asyncio.run(_run_headless(settings, paths, args.run_for, sink, summary))
+            shutdown_logging()  # the summary table follows the last log line
+            # JSON stdout stays JSON lines: there the `summary` record is the summary.
+            if summary and (args.log_format or settings.ops.log_format) != "json":
+                print("\n".join(summary), flush=True)
+            return code
+        from tradetui.ops.control import ServedEngine
         from tradetui.ui.app import run_app
 
-        return run_app(Engine(settings, paths), settings, sink)
+        return run_app(ServedEngine(settings, paths, sink), settings, sink)
     finally:
         shutdown_logging()
 
 
-async def _run_headless(settings: Settings, paths: DataPaths, run_for: float | None) -> int:
+def _checked_strategies(settings: Settings, name: str | None) -> Settings:
+    """Apply ``--strategy`` and check every strategy now: a bad one is one line and exit 2."""
+    from tradetui.core.strategies import resolve_strategies, select_strategy
+
+    if name:
+        settings = select_strategy(settings, name)
+    resolve_strategies(settings)
+    return settings
+
+
+async def _run_headless(
+    settings: Settings,
+    paths: DataPaths,
+    run_for: float | None,
+    sink: LogSink | None = None,
+    summary: list[str] | None = None,
+) -> int:
     from tradetui.core.engine import Engine, EngineError
+    from tradetui.ops.alerts import Alerter
+    from tradetui.ops.control import ControlServer, SignalKillSwitch
+    from tradetui.ops.http import OpsServer, start_ops_server
 
     engine = Engine(settings, paths)
+    alerter = Alerter(settings.ops)
+    engine.on_alert = alerter.alert
+    ops_server: OpsServer | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    kill_switch = SignalKillSwitch(engine)  # SIGUSR1; installed before start, or it would kill us
+    kill_switch.install()
+    control = ControlServer(engine, paths.root, sink)
+    started_at: float | None = None
     # Whatever happens, stop the engine: its store thread would otherwise keep the process alive.
     try:
         try:
@@ -87,8 +152,23 @@ async def _run_headless(settings: Settings, paths: DataPaths, run_for: float | N
         except EngineError as exc:
             print(f"tradetui: {exc}", file=sys.stderr)
             return 2
+        started_at = engine.snapshot().taken_at
+        kill_switch.ready()
+        await control.start_logged()  # after start: the data-dir lock is ours, a socket file stale
+        if settings.ops.http_enabled:
+            ops_server = await start_ops_server(engine)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), run_for)
         return 0
     finally:
+        await control.close()
+        await kill_switch.drain()
+        if ops_server is not None:
+            await ops_server.stop()
+        final = engine.snapshot() if started_at is not None else None
         await engine.stop()
+        await alerter.aclose()  # the engine-stopped alert goes out before the loop ends
+        if final is not None and started_at is not None and summary is not None:
+            from tradetui.core.summary import report_session
+
+            summary += report_session(paths.database, final, started_at, engine.strategy_refusals())

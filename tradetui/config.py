@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -31,6 +31,9 @@ class VenueSettings(BaseModel):
     """Name of the stored credentials to use in live mode on a real exchange."""
     sim_seed: int = 7
     """Seed of the embedded simulator's market."""
+    sim_schedule_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    """Runs the embedded simulator's listing schedule this many times as long (LINK/USD listed at
+    180 s; DOT/USD reduce-only at 210 s, cancel-only at 240 s, removed at 360 s); 0.05: seconds."""
     request_timeout_ms: int = 10_000
     """ccxt request timeout."""
     breaker_threshold: int = 3
@@ -90,16 +93,45 @@ class RiskSettings(BaseModel):
 
 
 class StrategySettings(BaseModel):
-    """The built-in pulse strategy."""
+    """The strategy tick, and the built-in pulse strategy that runs when no ``[[strategies]]`` are set."""
 
     enabled: bool = True
-    """Run the built-in strategy at all."""
+    """Run the default pulse strategy (``[[strategies]]`` entries, when given, replace it)."""
     interval_s: float = 3.0
-    """Seconds between decisions."""
+    """Seconds between decisions (every strategy runs on this tick)."""
     order_notional: float = 200.0
     """Quote value of one order."""
     rest_offset_bps: float = 15.0
     """How far below the bid the resting buy limit sits."""
+
+
+class StrategyEntry(BaseModel):
+    """One strategy to run: a built-in by name, or a Strategy class from a Python file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    """A built-in (pulse, intel, crossover, grid); with ``path``, which class of the file by its ``name``."""
+    path: Path | None = None
+    """A Python file defining a Strategy subclass; a relative path is taken from the working directory."""
+    class_name: str = ""
+    """The class to take from ``path`` when the file defines more than one strategy."""
+    id: str = ""
+    """Label on its orders and audit rows (default: its name); unique among the strategies."""
+    symbols: list[str] = Field(default_factory=list)
+    """Symbols it trades, each one of ``symbols`` (default: all of them)."""
+    budget: float = Field(default=1000.0, ge=0, allow_inf_nan=False)
+    """Quote currency it may commit: its positions' cost plus its open buys (0: no cap)."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Its parameters, validated by the strategy's own ``Params`` model."""
+    enabled: bool = True
+    """Run it."""
+
+    @model_validator(mode="after")
+    def _named_or_located(self) -> StrategyEntry:
+        if not self.name and self.path is None:
+            raise ValueError("give a built-in name or a path to a strategy file")
+        return self
 
 
 class PaperSettings(BaseModel):
@@ -145,6 +177,63 @@ class OpsSettings(BaseModel):
     """Format of headless stdout logs; the log file is always JSON lines."""
 
 
+class ListingSettings(BaseModel):
+    """The listing monitor: new listings, status changes and delistings on the venue."""
+
+    enabled: bool = True
+    """Watch the venue's market list."""
+    interval_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    """Seconds between market-list reloads (there is also one after every stream reconnect)."""
+    on_delisting: Literal["close", "hold"] = "close"
+    """``close`` sells positions in a symbol the venue puts in reduce-only mode (the delisting
+    notice); ``hold`` keeps them. Buys are blocked either way."""
+
+
+class CopyLeader(BaseModel):
+    """One account whose trades are mirrored (``[[copy_trading.leaders]]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    """Short label: orders go out as strategy ``copy:<name>``."""
+    account: str = "sim-leader"
+    """Stored (read-only) credentials of the leader on the same venue; ``sim-leader`` is the
+    embedded simulator's leader account."""
+    ratio: Decimal | None = Field(default=None, gt=0)
+    """Copy each leader fill at this fraction of its amount (give this or ``fixed_notional``)."""
+    fixed_notional: Decimal | None = Field(default=None, gt=0)
+    """Copy each leader fill as an order of this quote value instead."""
+    max_notional_per_trade: Decimal = Field(default=Decimal(250), ge=0)
+    """Largest quote value of one copied order (0: no cap)."""
+    max_position_notional: Decimal = Field(default=Decimal(1000), ge=0)
+    """Copied buys stop once our position in the symbol is worth this much (0: no cap)."""
+    max_delay_s: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    """A leader fill older than this when we act on it is skipped, not chased."""
+    symbols: list[str] = Field(default_factory=list)
+    """Only copy these symbols (default: every watched symbol)."""
+
+    @model_validator(mode="after")
+    def _one_sizing_rule(self) -> CopyLeader:
+        if (self.ratio is None) == (self.fixed_notional is None):
+            raise ValueError("give exactly one of ratio or fixed_notional")
+        return self
+
+
+class CopyTradingSettings(BaseModel):
+    """Copy trading: the leaders to follow (a table named ``copy`` would shadow pydantic's
+    ``BaseModel.copy``)."""
+
+    leaders: list[CopyLeader] = Field(default_factory=list)
+    """Leaders to follow; empty: no copy trading."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> CopyTradingSettings:
+        names = [leader.name for leader in self.leaders]
+        if len(names) != len(set(names)):
+            raise ValueError("leader names must be unique")
+        return self
+
+
 class Settings(BaseSettings):
     """All of tradetui's settings."""
 
@@ -161,9 +250,13 @@ class Settings(BaseSettings):
     venue: VenueSettings = Field(default_factory=VenueSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     strategy: StrategySettings = Field(default_factory=StrategySettings)
+    strategies: list[StrategyEntry] = Field(default_factory=list)
+    """Strategies to run (``[[strategies]]`` tables); when empty, ``[strategy]`` runs pulse."""
     paper: PaperSettings = Field(default_factory=PaperSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    listing: ListingSettings = Field(default_factory=ListingSettings)
+    copy_trading: CopyTradingSettings = Field(default_factory=CopyTradingSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -47,6 +47,7 @@ def engine_env(info: dict[str, Any], **extra: str) -> dict[str, str]:
         "TRADETUI_VENUE__UNKNOWN_ORDER_GRACE_S": "1",
         "TRADETUI_API_KEY": info["api_key"],
         "TRADETUI_API_SECRET": info["secret"],
+        "TRADETUI_OPS__LOG_FORMAT": "json",  # the tests read the records on stdout
         **extra,
     }
 
@@ -111,7 +112,9 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
         timeout=60,
     )
     assert reconciling.returncode == 0, reconciling.stderr
-    messages = [json.loads(line)["msg"] for line in reconciling.stdout.splitlines()]
+    messages = [
+        json.loads(line)["msg"] for line in reconciling.stdout.splitlines() if line.startswith("{")
+    ]
     assert any("ended without a clean stop: starting PAUSED" in m for m in messages)
     assert local_rows(data_dir, "SELECT value FROM kv WHERE key = 'trading_state'") == [("PAUSED",)]
 
@@ -166,7 +169,12 @@ def test_two_engines_on_one_key_recover_every_invalid_nonce(
     ]
     outputs = [engine.communicate(timeout=90) for engine in engines]
     assert [engine.returncode for engine in engines] == [0, 0], [err for _, err in outputs]
-    messages = [json.loads(line)["msg"] for out, _ in outputs for line in out.splitlines()]
+    messages = [
+        json.loads(line)["msg"]
+        for out, _ in outputs
+        for line in out.splitlines()
+        if line.startswith("{")  # the session summary table follows the records
+    ]
     assert sum("order" in m and "sent" in m for m in messages) >= 4  # both really traded
     unrecovered = [m for m in messages if "nonce" in m.lower() and "retried once" not in m]
     assert unrecovered == []

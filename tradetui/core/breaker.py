@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import BreakerSnapshot, BreakerState
 
 log = logging.getLogger("tradetui.breaker")
@@ -23,6 +24,7 @@ class CircuitBreaker:
         clock: Callable[[], float],
         threshold: int = 3,
         open_seconds: float = 5.0,
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self.category = category
         self._clock = clock
@@ -32,6 +34,9 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._trial_in_flight = False
+        self._metrics = metrics or EngineMetrics(clock)
+        self.on_change: Callable[[str, BreakerState], None] | None = None
+        """Told the category and the new state at every transition (the engine's alerts)."""
 
     @property
     def state(self) -> BreakerState:
@@ -91,3 +96,6 @@ class CircuitBreaker:
             extra={"event": "breaker", "category": self.category, "state": new_state.value},
         )
         self._state = new_state
+        self._metrics.breaker_changed(self.category, new_state)
+        if self.on_change is not None:
+            self.on_change(self.category, new_state)

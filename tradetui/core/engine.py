@@ -11,18 +11,23 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from tradetui.config import Settings
+from tradetui.config import ConfigError, Settings
 from tradetui.core.balances import LiveBalances
 from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.copy import CopyTrader
 from tradetui.core.correlation import CorrelationTracker
 from tradetui.core.equity_marks import EquityMarks
 from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
+from tradetui.core.instance_lock import InstanceLock, InstanceLockError
+from tradetui.core.listings import ListingMonitor
 from tradetui.core.market_data import MarketData
+from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import (
     NOT_EVALUATED,
     Balance,
+    BreakerState,
     Decision,
     EngineSnapshot,
     Fill,
@@ -31,6 +36,7 @@ from tradetui.core.model import (
     Mode,
     Order,
     OrderIntent,
+    PublicTrade,
     Side,
     TradingState,
 )
@@ -39,11 +45,11 @@ from tradetui.core.paper import PaperBroker
 from tradetui.core.portfolio import Portfolio, equity
 from tradetui.core.protections import Protections
 from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
+from tradetui.core.signals import Signal, SignalState, TradeTape, compute_signals
 from tradetui.core.store import Store, StoreError
-from tradetui.core.strategies import Strategy
-from tradetui.core.strategies.pulse import PulseStrategy
+from tradetui.core.strategies import CancelOrder, StrategyHost, StrategySpec, resolve_strategies
 from tradetui.core.streams import supervise
-from tradetui.core.venue import Venue, no_credentials_message, open_venue
+from tradetui.core.venue import Venue, no_credentials_message, open_leader_client, open_venue
 from tradetui.paths import DataPaths
 
 log = logging.getLogger("tradetui.engine")
@@ -54,12 +60,30 @@ REST_FALLBACK_S = 5.0
 """REST order sync interval while the executions stream is healthy."""
 CONNECT_TIMEOUT_S = 30.0
 STRATEGY_STOP_TIMEOUT_S = 10.0
+SIGNAL_INTERVAL_S = 1.0
+"""How often market-intelligence signals are recomputed (their volume history's time step)."""
 FLATTEN_WAIT_S = 5.0
 """How long one FLATTEN attempt waits for the venue to report its closing orders done."""
 
 
 class EngineError(Exception):
     """Something the operator must fix or know, in one line (bad config, no credentials, no venue)."""
+
+
+class AlertHook(Protocol):
+    """Receives what an operator must hear about even when nobody watches (``Engine.on_alert``).
+
+    ``kind`` is one of ``kill_switch``, ``breaker_open``, ``daily_loss_limit``, ``drawdown_limit``,
+    ``reconciliation``, ``crash_recovery``, ``engine_stopped``, ``market_listed``,
+    ``market_status``, ``market_delisted``, ``delisting_stuck``; ``subject`` says which breaker,
+    ledger, difference or market, for rate limiting. Called on the event loop; it must not block.
+    """
+
+    def __call__(self, kind: str, subject: str, message: str, **fields: Any) -> None: ...
+
+
+LIMIT_ALERTS = {"DAILY_LOSS": "daily_loss_limit", "DRAWDOWN": "drawdown_limit"}
+"""Rejection codes that raise an alert, and the alert kind each raises."""
 
 
 class Engine:
@@ -74,10 +98,13 @@ class Engine:
         self._state = TradingState.ACTIVE
         self._mode = Mode.LIVE if settings.mode == "live" else Mode.PAPER
         self._store = Store(paths.database)
+        self._lock = InstanceLock(paths.root)
         self._guard = RiskGuard(settings.risk)
+        self.metrics = EngineMetrics(clock)
+        """Counters for /metrics and /health (read by tradetui.ops)."""
         venue = settings.venue
         self._breakers = {
-            c: CircuitBreaker(c, clock, venue.breaker_threshold, venue.breaker_open_s)
+            c: CircuitBreaker(c, clock, venue.breaker_threshold, venue.breaker_open_s, self.metrics)
             for c in BREAKER_CATEGORIES
         }
         self._paper = PaperBroker(settings.paper, clock)
@@ -91,6 +118,7 @@ class Engine:
             self._breakers["orders"],
             self._on_fill,
             venue.unknown_order_grace_s,
+            self.metrics,
         )
         self._market_data: MarketData | None = None
         self._exchange: Any = None
@@ -103,7 +131,12 @@ class Engine:
         self._protections = Protections(risk)
         self._sent_at: deque[float] = deque()
         """When each order of the last minute was sent (for the order-rate gate)."""
-        self._strategies: list[Strategy] = []
+        self._strategy_host: StrategyHost | None = None
+        self._tape = TradeTape()
+        self._signal_state = SignalState()
+        self._signals: dict[str, Signal] = {}
+        self.new_listings: set[str] = set()
+        """Recently listed symbols: their signals get the new-listing bonus."""
         self._tasks: list[asyncio.Task[None]] = []
         self._gate_latest: dict[str, GateResult] = {}
         self._last_rejections: dict[str, GateResult] = {}
@@ -114,15 +147,33 @@ class Engine:
         self._stop_requested = asyncio.Event()
         self._strategy_task: asyncio.Task[None] | None = None
         self._dead_man_armed = False
+        self.on_alert: AlertHook | None = None
+        """Where alerts go (``tradetui.ops.alerts.Alerter.alert``); None: only the usual logs."""
+        self.listings: ListingMonitor | None = None
+        """The listing monitor (``[listing]``), once started."""
+        self.copy_traders: list[CopyTrader] = []
+        """One per ``[[copy_trading.leaders]]`` entry, once started."""
+        for breaker in self._breakers.values():
+            breaker.on_change = self._breaker_changed
+        self._orders.on_difference = self._reconciliation_difference
 
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         """Open the store, connect to the venue, reconcile, then start streams and strategies."""
+        try:
+            strategy_specs = resolve_strategies(self.settings)
+        except ConfigError as exc:
+            raise EngineError(str(exc)) from None
         self.paths.ensure()
+        try:
+            self._lock.acquire()
+        except InstanceLockError as exc:
+            raise EngineError(str(exc)) from None
         try:
             await self._store.open()
         except StoreError as exc:
+            self._lock.release()
             raise EngineError(str(exc)) from None
         self._started = True
         saved_state = await self._store.get_value("trading_state")
@@ -164,12 +215,21 @@ class Engine:
                 len(self._orders.open_orders(Mode.LIVE)),
                 extra={"event": "unclean_start"},
             )
+        if unclean:
+            self._alert(
+                "crash_recovery",
+                "session",
+                f"the last session ended without a clean stop; restarted {self._state.value} "
+                f"with {len(self._orders.open_orders())} open order(s) after reconciliation",
+                adopted_orders=len(adopted),
+            )
         self._market_data = MarketData(
             self._exchange,
             self.settings.symbols,
             self._clock,
             self._breakers["market_data"],
-            self._orders.on_trades,
+            self._on_public_trades,
+            self.metrics,
         )
         self._tasks = self._market_data.tasks()
         self._tasks.append(asyncio.create_task(self._live_sync_loop(), name="live sync"))
@@ -185,13 +245,15 @@ class Engine:
             for label, receive, on_health in private_streams:
                 self._tasks.append(
                     asyncio.create_task(
-                        supervise(label, receive, on_health), name=f"{label} stream"
+                        supervise(label, receive, on_health, self.metrics), name=f"{label} stream"
                     )
                 )
-        if self.settings.strategy.enabled:
-            self._strategies = [PulseStrategy(self.settings.strategy, self._markets)]
+        self._tasks.append(asyncio.create_task(self._signals_loop(), name="signals"))
+        if strategy_specs:
+            await self._start_strategies(strategy_specs)
             self._strategy_task = asyncio.create_task(self._strategy_loop(), name="strategies")
             self._tasks.append(self._strategy_task)
+        await self._start_listings_and_copying()
         self._connected = True
         log.info(
             "engine started: %s mode on %s, state %s",
@@ -208,6 +270,7 @@ class Engine:
             # Let an order being submitted finish, so none is left half-sent by a clean stop.
             await asyncio.wait({self._strategy_task}, timeout=STRATEGY_STOP_TIMEOUT_S)
             self._strategy_task = None
+        await self._stop_listings_and_copying()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -228,8 +291,12 @@ class Engine:
             finally:
                 await self._store.close()
                 self._started = False
-        self._connected = False
+        # Released last, after the store is closed: a failed start() leaves that to stop() too.
+        self._lock.release()
+        was_running, self._connected = self._connected, False
         log.info("engine stopped", extra={"event": "engine_stopped"})
+        if was_running:
+            self._alert("engine_stopped", "engine", f"engine stopped in state {self._state.value}")
 
     async def _connect(self) -> None:
         self._venue = await open_venue(
@@ -401,21 +468,64 @@ class Engine:
         )
         if self._started:
             self._store.put_value("trading_state", state.value)
+        if state is TradingState.HALTED:
+            self._alert(
+                "kill_switch", "engine", f"kill switch engaged: HALTED (was {previous.value})"
+            )
+
+    def _alert(self, kind: str, subject: str, message: str, **fields: Any) -> None:
+        if self.on_alert is None:
+            return
+        engine = {"state": self._state.value, "mode": self._mode.value, "venue": self._target()}
+        try:
+            self.on_alert(kind, subject, message, engine=engine, **fields)
+        except Exception:  # noqa: BLE001 - a broken alert hook must not stop the engine
+            log.exception("alert hook failed on %s", kind)
+
+    def _breaker_changed(self, category: str, state: BreakerState) -> None:
+        if state is BreakerState.OPEN:
+            breaker = self._breakers[category]
+            self._alert(
+                "breaker_open",
+                category,
+                f"circuit breaker {category} opened after repeated transport failures; "
+                f"its venue calls are refused for {breaker.open_seconds:g}s, then retried",
+            )
+
+    def _reconciliation_difference(self, subject: str, message: str) -> None:
+        self._alert("reconciliation", subject, message)
+
+    def _limit_hit(self, gate: GateResult) -> None:
+        limit = f" (limit {gate.limit:g}%)" if gate.limit is not None else ""
+        self._alert(
+            LIMIT_ALERTS[gate.code],
+            self._mode.value,
+            f"{gate.gate} limit hit on the {self._mode.value} ledger: {gate.detail}{limit}; "
+            "new exposure is refused",
+            value=gate.value,
+            limit=gate.limit,
+        )
 
     # ----------------------------------------------------------------- the order path
 
     async def submit(self, intent: OrderIntent) -> Decision:
         """The only way to an order: risk guard, audit, then the broker of the current mode."""
-        decision = self._guard.evaluate(intent, self._risk_context(intent))
+        context = self._risk_context(intent)
+        evaluated_at = time.perf_counter()
+        decision = self._guard.evaluate(intent, context)
+        self.metrics.decided(decision, time.perf_counter() - evaluated_at)
         for result in decision.gates:
             self._gate_latest[result.gate] = result
         if decision.rejected_by is not None:
             self._last_rejections[decision.rejected_by.gate] = decision.rejected_by
+            if decision.rejected_by.code in LIMIT_ALERTS:
+                self._limit_hit(decision.rejected_by)
         client_id = None
         try:
             if decision.approved:
                 book = self._market_data.books.get(intent.symbol) if self._market_data else None
                 self._sent_at.append(self._clock())
+                self.metrics.orders_submitted[self._mode.value] += 1
                 order = await self._orders.place(
                     decision,
                     self._mode,
@@ -424,6 +534,8 @@ class Engine:
                 )
                 client_id = order.client_id
                 self._holds_changed(order.mode)
+                if self._strategy_host is not None:
+                    self._strategy_host.record_order(order)
         finally:
             self._store.audit(self._clock(), self._mode, decision, client_id)
         log.info(
@@ -480,6 +592,8 @@ class Engine:
         portfolio = self._portfolios[fill.mode]
         realized_before = portfolio.realized(fill.symbol)
         if portfolio.apply(fill):
+            if self._strategy_host is not None:
+                self._strategy_host.queue_fill(fill)  # its strategy hears of it on the next tick
             if fill.side is Side.SELL and portfolio.realized(fill.symbol) < realized_before:
                 if self._protections.record_loss(fill.symbol, self._clock()) and self._started:
                     self._store.put_value("cooldowns", json.dumps(self._protections.cooldowns))
@@ -496,6 +610,7 @@ class Engine:
     # ----------------------------------------------------------------- loops
 
     async def _strategy_loop(self) -> None:
+        self.metrics.strategy_ticked_at = self._clock()  # the first tick is an interval away
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
@@ -503,21 +618,69 @@ class Engine:
                 )
             if self._stop_requested.is_set():
                 return
+            self.metrics.strategy_ticked_at = self._clock()
             if self._state is TradingState.HALTED:
                 continue
-            snapshot = self.snapshot()
-            for strategy in self._strategies:
+            assert self._strategy_host is not None
+            books = dict(self._market_data.books) if self._market_data else {}
+            actions = self._strategy_host.tick(self.snapshot(), books, self._signals, self._tape)
+            for action in actions:
                 try:
-                    intents = strategy.on_snapshot(snapshot)
-                except Exception:
-                    log.exception("strategy %s failed", strategy.name)
-                    continue
-                for intent in intents:
-                    try:
+                    if isinstance(action, CancelOrder):
+                        await self._strategy_cancel(action.client_id)
+                    else:
                         # Only the kill switch may flatten through a HALT.
-                        await self.submit(replace(intent, flatten=False))
-                    except StoreError as exc:
-                        log.error("order not placed: %s", exc)
+                        await self.submit(replace(action, flatten=False))
+                except StoreError as exc:
+                    self.metrics.store_failed()
+                    log.error("order not placed: %s", exc)
+
+    async def _start_strategies(self, specs: list[StrategySpec]) -> None:
+        """Build the strategies and give them back their orders and fills from the store."""
+        try:
+            host = StrategyHost(specs, self._markets)
+        except ConfigError as exc:
+            raise EngineError(str(exc)) from None
+        fills = [fill for mode in Mode for fill in await self._store.fills(mode)]
+        host.restore(await self._store.orders(), fills)
+        for order in self._orders.open_orders():
+            host.record_order(order)  # the live objects, so strategies see their updates
+        self._strategy_host = host
+        log.info("strategies: %s", ", ".join(host.ids), extra={"event": "strategies"})
+
+    async def _strategy_cancel(self, client_id: str) -> None:
+        order_mode = next(
+            (o.mode for o in self._orders.open_orders() if o.client_id == client_id), None
+        )
+        try:
+            await self._orders.cancel(client_id)
+        except Exception as exc:  # noqa: BLE001 - the strategy asks again if it still wants to
+            log.warning("strategy cancel of %s failed: %s", client_id, exc)
+        if order_mode is not None:
+            self._holds_changed(order_mode)
+
+    async def _on_public_trades(self, trades: list[PublicTrade]) -> None:
+        quotes = self._market_data.quotes if self._market_data else {}
+        self._tape.record(trades, quotes, self._clock())
+        await self._orders.on_trades(trades)
+
+    async def _signals_loop(self) -> None:
+        """Recompute every symbol's market-intelligence signal once a second."""
+        while True:
+            await asyncio.sleep(SIGNAL_INTERVAL_S)
+            if self._market_data is None:
+                continue
+            self._signals = compute_signals(
+                self._market_data.quotes,
+                self._market_data.books,
+                self._tape,
+                self._signal_state,
+                frozenset(self.new_listings),
+            )
+
+    def strategy_refusals(self) -> dict[str, int]:
+        """Strategy actions refused before the risk guard (budget, holdings ...), by code."""
+        return dict(self._strategy_host.refusals) if self._strategy_host is not None else {}
 
     async def _dead_man_loop(self) -> None:
         """Keep the venue's CancelAllOrdersAfter timer armed while live, disarmed otherwise."""
@@ -566,6 +729,54 @@ class Engine:
 
     def _stream_health(self, healthy: bool) -> None:
         self._streams_healthy = healthy
+        if self.listings is not None:
+            self.listings.stream_health(healthy)  # back after an outage: reload the markets
+
+    async def _start_listings_and_copying(self) -> None:
+        """Start the listing monitor and one copy trader per configured leader."""
+        if self.settings.listing.enabled:
+            self.listings = ListingMonitor(
+                self._exchange,
+                self.settings.venue.exchange,
+                self._store,
+                self._markets,
+                self.settings.symbols,
+                self.settings.listing,
+                self._clock,
+                submit=self.submit,
+                positions=self._open_positions,
+                alert=self._alert,
+                new_listings=self.new_listings,
+            )
+            await self.listings.load()
+            self.listings.start()
+        for rule in self.settings.copy_trading.leaders:
+            assert self._venue is not None
+            try:
+                client = await open_leader_client(self.settings.venue, self._venue, rule.account)
+            except GatewayError as exc:
+                raise EngineError(str(exc)) from None
+            trader = CopyTrader(
+                rule,
+                client,
+                self._store,
+                self._clock,
+                markets=self._markets,
+                quotes=lambda: self._market_data.quotes if self._market_data else {},
+                position=lambda symbol: self._portfolios[self._mode].amount(symbol),
+                submit=self.submit,
+            )
+            self.copy_traders.append(trader)  # stop() closes its client even if load() fails
+            await trader.load()
+            trader.start()
+
+    async def _stop_listings_and_copying(self) -> None:
+        """Let an exit or a copy being submitted finish, then stop them."""
+        if self.listings is not None:
+            await self.listings.stop()
+        for trader in self.copy_traders:
+            await trader.stop()
+        self.copy_traders = []
 
     # ----------------------------------------------------------------- snapshot
 
@@ -610,6 +821,10 @@ class Engine:
             peak_equity=self._marks.peak(self._mode),
             quote_currency=quote_ccy,
             fills_count=portfolio.fills_count,
+            trends=self._market_data.trends.all_points() if self._market_data else {},
+            signals=self._signals,
+            listing_events=tuple(self.listings.events) if self.listings is not None else (),
+            copy_drift={k: v for t in self.copy_traders for k, v in t.drift().items()},
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import is_transport_error
+from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import OrderBook, PublicTrade, Quote
 from tradetui.core.streams import supervise
 from tradetui.core.trend import TrendHistory
@@ -33,6 +34,7 @@ class MarketData:
         clock: Callable[[], float],
         breaker: CircuitBreaker,
         on_trades: Callable[[list[PublicTrade]], Awaitable[None]],
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self._exchange = exchange
         self._symbols = symbols
@@ -46,6 +48,7 @@ class MarketData:
         self.messages_received = 0
         self._stream_seen_at: dict[str, float] = {}
         self._polled: set[str] = set()
+        self._metrics = metrics
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """Start one ticker and one book stream per symbol."""
@@ -62,7 +65,7 @@ class MarketData:
                 label = f"{kind} {symbol}"
                 tasks.append(
                     asyncio.create_task(
-                        supervise(label, functools.partial(receive, symbol)),
+                        supervise(label, functools.partial(receive, symbol), None, self._metrics),
                         name=label,
                     )
                 )
@@ -73,8 +76,13 @@ class MarketData:
         while True:
             await asyncio.sleep(REST_POLL_S)
             now = self._clock()
+            # A symbol the venue delisted is silent for good: polling it would only fail.
+            listed = getattr(self._exchange, "markets", None) or {}
             quiet = [
-                s for s in self._symbols if now - self._stream_seen_at.get(s, 0.0) > STREAM_QUIET_S
+                s
+                for s in self._symbols
+                if now - self._stream_seen_at.get(s, 0.0) > STREAM_QUIET_S
+                and (not listed or s in listed)
             ]
             for symbol in self._polled - set(quiet):
                 log.info("%s stream is back; REST polling stops", symbol)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tradetui.core.signals import Signal
 
 
 class TradingState(StrEnum):
@@ -278,6 +282,68 @@ class BreakerSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketRecord:
+    """One row of the market registry: a symbol the venue listed, and its last known status."""
+
+    symbol: str
+    status: str
+    """``active``, the venue's word for a restricted market (``reduce_only``, ``cancel_only``,
+    ``delisted`` ...), or ``removed`` once the venue no longer lists it."""
+    first_seen: float
+    last_seen: float
+    """When a reload last found it listed (engine clock)."""
+    changed_at: float
+    """When its status last changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingEvent:
+    """A change in the venue's market list, found by the listing monitor."""
+
+    kind: str
+    """``listed``, ``status_changed`` or ``delisted`` (removed, or status ``delisted``)."""
+    symbol: str
+    status: str
+    """The new status (see MarketRecord.status)."""
+    previous: str | None
+    """The status before (None for a new listing)."""
+    at: float
+    """When the monitor noticed it (engine clock)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyDrift:
+    """How far our position in one symbol is from what copying one leader calls for."""
+
+    leader: str
+    symbol: str
+    leader_amount: Decimal
+    """The leader's net amount bought (+) or sold (-) since we started following it."""
+    target_amount: Decimal
+    """What the copy rule says we should hold from those fills (ratio or fixed notional,
+    before caps; never below 0 on spot)."""
+    our_amount: Decimal
+    """Our position in the symbol in the current ledger, whatever opened it."""
+    copied: int = 0
+    """Leader fills we mirrored."""
+    skipped: int = 0
+    """Leader fills we did not (too old, capped out, below minimums, rejected)."""
+    last_copy_at: float | None = None
+
+    @property
+    def drift_amount(self) -> Decimal:
+        """Ours minus target: positive means we hold more than the copy rule asks."""
+        return self.our_amount - self.target_amount
+
+    @property
+    def drift_pct(self) -> float | None:
+        """Drift as a percentage of the target (None while the target is 0)."""
+        if not self.target_amount:
+            return None
+        return float(self.drift_amount / self.target_amount) * 100
+
+
+@dataclass(frozen=True, slots=True)
 class EngineSnapshot:
     """Everything the UI, metrics and strategies read, frozen at one instant."""
 
@@ -306,6 +372,12 @@ class EngineSnapshot:
     """Distinct fills applied to this ledger."""
     trends: dict[str, tuple[float, ...]] = field(default_factory=dict)
     """Recent mid prices per symbol, oldest first, one point per few seconds (sparklines)."""
+    signals: dict[str, Signal] = field(default_factory=dict)
+    """The latest market-intelligence call per symbol (``core/signals.py``), once a second."""
+    listing_events: tuple[ListingEvent, ...] = ()
+    """The listing monitor's recent events, oldest first (at most 50)."""
+    copy_drift: dict[str, CopyDrift] = field(default_factory=dict)
+    """Copy trading: leader vs our position, keyed ``<leader>:<symbol>``."""
 
     def quote_age_s(self, symbol: str) -> float | None:
         """Seconds since the last quote for ``symbol`` (None if none yet)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import is_order_not_found, is_transport_error
+from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import (
     Decision,
     Fill,
@@ -58,6 +59,7 @@ class OrderManager:
         breaker: CircuitBreaker,
         on_fill: Callable[[Fill], None],
         unknown_grace_s: float = 10.0,
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -72,6 +74,9 @@ class OrderManager:
         self._trades_since_ms: int | None = None
         self.unknown_grace_s = unknown_grace_s
         self._unmatched_trades: dict[str, list[dict[str, Any]]] = {}
+        self._metrics = metrics or EngineMetrics(clock)
+        self.on_difference: Callable[[str, str], None] | None = None
+        """Told (subject, one sentence) when reconciliation finds the venue and our records differ."""
 
     def open_orders(self, mode: Mode | None = None) -> list[Order]:
         """Orders not yet in a terminal state."""
@@ -150,6 +155,10 @@ class OrderManager:
                 len(adopted),
                 ", ".join(f"{o.symbol} {o.side.value} {o.amount} ({o.venue_id})" for o in adopted),
                 extra={"event": "orders_adopted"},
+            )
+            self._differs(
+                "adopted_orders",
+                f"{len(adopted)} open order(s) on the venue had no local record and were adopted",
             )
         return adopted
 
@@ -302,6 +311,11 @@ class OrderManager:
                 # A request can still be in flight: only after the grace period is it never sent.
                 if self._clock() - order.created_at >= self.unknown_grace_s:
                     await self._finish(order, OrderStatus.REJECTED, "never reached the venue")
+                    self._differs(
+                        "order_not_on_venue",
+                        f"order {order.client_id} ({order.symbol}) had an unknown outcome and "
+                        "is not on the venue: marked never sent",
+                    )
                 return
             order.venue_id, order.error = str(found["id"]), ""
             self._by_venue_id[order.venue_id] = order
@@ -310,6 +324,11 @@ class OrderManager:
         except Exception as exc:
             if is_order_not_found(exc):
                 await self._finish(order, OrderStatus.REJECTED, "venue does not know this order")
+                self._differs(
+                    "order_not_on_venue",
+                    f"order {order.client_id} ({order.symbol}, venue id {order.venue_id}) "
+                    "is unknown to the venue: marked rejected",
+                )
                 return
             raise
         await self._apply_remote(order, remote)
@@ -406,6 +425,7 @@ class OrderManager:
         self._recent.append(order)
         del self._recent[:-RECENT_LIMIT]
         self._store.queue_order(order)  # a final state: the venue (or paper book) already has it
+        self._metrics.order_finished(order)
         if status is OrderStatus.REJECTED and error:
             log.warning("order %s rejected: %s", order.client_id, error)
 
@@ -421,6 +441,10 @@ class OrderManager:
         since = int(order.created_at * 1000) - 60_000
         if self._trades_since_ms is None or since < self._trades_since_ms:
             self._trades_since_ms = since
+
+    def _differs(self, subject: str, message: str) -> None:
+        if self.on_difference is not None:
+            self.on_difference(subject, message)
 
     def _count(self, exc: BaseException) -> None:
         if is_transport_error(exc):

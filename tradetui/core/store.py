@@ -14,7 +14,16 @@ from typing import Any
 
 import aiosqlite
 
-from tradetui.core.model import Decision, Fill, Mode, Order, OrderStatus, OrderType, Side
+from tradetui.core.model import (
+    Decision,
+    Fill,
+    MarketRecord,
+    Mode,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 
 log = logging.getLogger("tradetui.store")
 
@@ -39,6 +48,10 @@ CREATE TABLE IF NOT EXISTS audit (
     strategy TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, order_type TEXT NOT NULL,
     amount_requested TEXT NOT NULL, amount_allowed TEXT NOT NULL, verdict TEXT NOT NULL,
     gate TEXT, code TEXT, client_id TEXT, gates TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS markets (
+    venue TEXT NOT NULL, symbol TEXT NOT NULL, status TEXT NOT NULL, first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL, changed_at REAL NOT NULL, PRIMARY KEY (venue, symbol)
 );
 """
 
@@ -245,6 +258,36 @@ class Store:
         """All fills of one ledger, oldest first."""
         rows = await self._read("SELECT * FROM fills WHERE mode = ? ORDER BY ts", (mode.value,))
         return [_fill_from_row(row) for row in rows]
+
+    async def market_registry(self, venue: str) -> list[MarketRecord]:
+        """Every market of ``venue`` the listing monitor has seen, with its last known status."""
+        rows = await self._read(
+            "SELECT symbol, status, first_seen, last_seen, changed_at FROM markets"
+            " WHERE venue = ? ORDER BY symbol",
+            (venue,),
+        )
+        return [MarketRecord(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    def save_market(self, venue: str, record: MarketRecord) -> asyncio.Future[None]:
+        """Queue one market registry row (insert or replace by venue and symbol)."""
+        return self._submit(
+            "INSERT OR REPLACE INTO markets VALUES (?,?,?,?,?,?)",
+            (
+                venue,
+                record.symbol,
+                record.status,
+                record.first_seen,
+                record.last_seen,
+                record.changed_at,
+            ),
+        )
+
+    def touch_markets(self, venue: str, seen_at: float) -> asyncio.Future[None]:
+        """Queue one statement marking every listed market of ``venue`` as seen at ``seen_at``."""
+        return self._submit(
+            "UPDATE markets SET last_seen = ? WHERE venue = ? AND status != 'removed'",
+            (seen_at, venue),
+        )
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         assert self._db is not None, "store is not open"

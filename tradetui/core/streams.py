@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from tradetui.core.metrics import EngineMetrics
+
 log = logging.getLogger("tradetui.streams")
 
 FIRST_BACKOFF_S = 0.5
@@ -16,6 +18,7 @@ async def supervise(
     label: str,
     receive_once: Callable[[], Awaitable[None]],
     on_health: Callable[[bool], None] | None = None,
+    metrics: EngineMetrics | None = None,
 ) -> None:
     """Call ``receive_once`` forever; after a failure wait (doubling up to 10 s) and go on.
 
@@ -23,6 +26,7 @@ async def supervise(
     failures do not feed a circuit breaker: the REST fallbacks must stay usable while a stream
     is down, and the breakers guard those calls.
     """
+    stats = (metrics or EngineMetrics()).stream(label)
     backoff = FIRST_BACKOFF_S
     failing = False
     while True:
@@ -31,6 +35,7 @@ async def supervise(
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any stream failure reconnects
+            stats.on_failure()
             if on_health is not None:
                 on_health(False)
             # One warning per outage; the retries of the same outage go to debug.
@@ -40,6 +45,7 @@ async def supervise(
             await asyncio.sleep(backoff)
             backoff = min(MAX_BACKOFF_S, backoff * 2)
         else:
+            stats.on_message()
             if failing:
                 log.info("%s stream resumed", label)
                 failing = False

@@ -40,11 +40,16 @@ async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: 
     sim = None
     if settings.exchange == "sim":
         from tradetui.sim.persist import SimStateError
+        from tradetui.sim.schedule import ListingSchedule
         from tradetui.sim.server import SimServer
 
         # The venue's state lives next to the nonce files, so a restart meets the same venue.
         sim = SimServer(
-            host="127.0.0.1", port=0, seed=settings.sim_seed, state_file=data_dir / "sim-state.json"
+            host="127.0.0.1",
+            port=0,
+            seed=settings.sim_seed,
+            state_file=data_dir / "sim-state.json",
+            schedule=ListingSchedule().scaled(settings.sim_schedule_scale),
         )
         try:
             info = await sim.start()
@@ -72,6 +77,47 @@ async def open_venue(settings: VenueSettings, data_dir: Path, need_credentials: 
     # One nonce file per API key and user, shared by every process that trades with that key.
     exchange = create_exchange(exchange_id, config, nonce_file(str(config.get("apiKey", ""))))
     return Venue(exchange, target, bool(config.get("apiKey")), sim)
+
+
+SIM_LEADER = "sim-leader"
+"""Copy-trading account name of the embedded simulator's leader account."""
+
+
+async def open_leader_client(settings: VenueSettings, venue: Venue, account: str) -> Any:
+    """A second ccxt client on the same venue with the (read-only) credentials of ``account``,
+    for following that account's fills; raises GatewayError with a one-line message."""
+    config: dict[str, Any] = {"timeout": settings.request_timeout_ms, "enableRateLimit": True}
+    if account == SIM_LEADER:
+        info = getattr(venue.sim, "info", None)
+        if info is None or not info.leader_api_key:
+            raise GatewayError(
+                f"copy account '{SIM_LEADER}' exists only on the embedded simulator "
+                '(venue.exchange = "sim"); name stored credentials of the leader instead'
+            )
+        config.update(info.ccxt_config())
+        config.update({"apiKey": info.leader_api_key, "secret": info.leader_secret})
+        exchange_id = "kraken"
+    else:
+        leader = settings.model_copy(update={"account": account})
+        if settings.exchange == "sim-external":
+            config.update(_external_sim_config(settings))
+            config["enableRateLimit"] = False
+            exchange_id = "kraken"
+        else:
+            exchange_id = settings.exchange
+        config.update(await _credentials_config(leader))
+        if not config.get("apiKey"):
+            raise GatewayError(f"copy-trading leader: {no_credentials_message(leader)}")
+        if config["apiKey"] == getattr(venue.exchange, "apiKey", None):
+            raise GatewayError(
+                f"copy-trading leader account '{account}' has the trading account's own key; "
+                "store the leader's read-only key under its own account name"
+            )
+    for secret in (config.get("apiKey"), config.get("secret"), config.get("password")):
+        if secret:
+            register_secret(secret)
+    # Its own key, so its own nonce file: the leader's nonces never collide with ours.
+    return create_exchange(exchange_id, config, nonce_file(str(config["apiKey"])))
 
 
 def nonce_file(api_key: str) -> Path:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tradetui.config import Settings
 from tradetui.core.engine import Engine, EngineError
 from tradetui.core.model import Mode, TradingState
+from tradetui.ops.alerts import Alerter
 from tradetui.ops.wire import ControlError, check_socket_path, one_line, socket_path, to_doc
 from tradetui.paths import DataPaths
 
@@ -346,6 +347,8 @@ class ServedEngine(Engine):
         super().__init__(settings, paths)
         self._control = ControlServer(self, paths.root, log_sink)
         self._kill_switch = SignalKillSwitch(self)
+        self._alerter = Alerter(settings.ops)
+        self.on_alert = self._alerter.alert
 
     async def start(self) -> None:
         """Start the engine, then the control socket (a socket failure is logged, not fatal)."""
@@ -355,8 +358,9 @@ class ServedEngine(Engine):
         await self._control.start_logged()
 
     async def stop(self) -> None:
-        """Close the control socket, then stop the engine."""
+        """Close the control socket, then stop the engine, then flush the alerts."""
         await self._control.close()
         self._kill_switch.uninstall()
         await self._kill_switch.drain()
         await super().stop()
+        await self._alerter.aclose()  # engine_stopped goes out before the app's loop ends

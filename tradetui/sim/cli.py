@@ -15,6 +15,7 @@ from pathlib import Path
 from tradetui.sim.faults import FaultsError, parse_faults
 from tradetui.sim.persist import SimStateError
 from tradetui.sim.scenario import FlashCrash
+from tradetui.sim.schedule import ListingSchedule
 from tradetui.sim.server import SimServer
 
 
@@ -52,10 +53,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="run the scripted flash crash (every pair falls ~9%% about 30 s in, then recovers)",
     )
+    parser.add_argument(
+        "--schedule-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="run the listing schedule FACTOR times as long (LINK/USD listed at 180 s; DOT/USD "
+        "reduce-only at 210 s, cancel-only at 240 s, removed at 360 s); 0.05 runs it in seconds",
+    )
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
+    if not args.schedule_scale > 0:
+        raise ValueError(f"--schedule-scale must be above 0, not {args.schedule_scale}")
     server = SimServer(
         host=args.host,
         port=args.port,
@@ -64,6 +75,7 @@ async def serve(args: argparse.Namespace) -> None:
         faults=parse_faults(args.faults),
         state_file=args.state_file,
         flash_crash=FlashCrash() if args.flash_crash else None,
+        schedule=ListingSchedule().scaled(args.schedule_scale),
         pairs=[name.strip() for name in args.pairs.split(",") if name.strip()] or None,
     )
     info = await server.start()

@@ -18,6 +18,7 @@ DUPLICATE_ORDER = "EOrder:Duplicate order"
 RATE_LIMIT = "EAPI:Rate limit exceeded"
 SERVICE_UNAVAILABLE = "EService:Unavailable"
 CANCEL_ONLY = "EService:Market in cancel_only mode"
+REDUCE_ONLY = "EService:Market in reduce_only mode"
 
 _WS_SUFFIXES = {
     INSUFFICIENT_FUNDS: " (insufficient user funds)",

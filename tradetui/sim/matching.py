@@ -55,7 +55,12 @@ class MatchingEngine:
 
     def place(self, account: Account, req: OrderRequest) -> Order:
         """Check, accept and execute an order; raises KrakenError when Kraken would refuse it."""
-        if req.pair.pair_id in self.cancel_only or not self._instruments.is_trading(
+        status = self._instruments.status.get(req.pair.pair_id)
+        if status == "reduce_only" and req.pair.pair_id not in self.cancel_only:
+            # A pair being delisted: holders may still sell out, nobody may buy in.
+            if req.side != "sell":
+                raise KrakenError(errors.REDUCE_ONLY)
+        elif req.pair.pair_id in self.cancel_only or not self._instruments.is_trading(
             req.pair.pair_id
         ):
             raise KrakenError(errors.CANCEL_ONLY)

@@ -31,7 +31,12 @@ def _ok(
     return GateResult(gate, True, "OK", value, limit, floor=gate in _FLOOR_GATES), amount
 
 
-_STATUS_CODES = {"cancel_only": "CANCEL_ONLY", "delisted": "DELISTED", "post_only": "POST_ONLY"}
+_STATUS_CODES = {
+    "cancel_only": "CANCEL_ONLY",
+    "delisted": "DELISTED",
+    "removed": "DELISTED",  # the listing monitor's word for a market the venue no longer lists
+    "post_only": "POST_ONLY",
+}
 
 _PASSED = {
     name: GateResult(name, True, "OK")
@@ -95,10 +100,21 @@ def circuit_breaker(
 def market_status(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
-    """Unknown or inactive markets are not traded."""
+    """Unknown, inactive and delisted markets are not traded; a reduce-only market takes sells.
+
+    ``reduce_only`` is how a venue announces a delisting: holders may still sell out. In
+    ``cancel_only`` the venue refuses every new order, so nothing is sent there at all (a refused
+    order would only count against the order path's circuit breaker).
+    """
     if ctx.market is None:
         return _reject("market_status", "MARKET_UNKNOWN", f"{intent.symbol} is not a known market")
     status = ctx.market.status
+    if status == "reduce_only":
+        if intent.side is BUY:
+            return _reject(
+                "market_status", "REDUCE_ONLY", f"{intent.symbol} is reduce_only: sells only"
+            )
+        return _PASSED["market_status"], amount
     if status in _STATUS_CODES:
         return _reject("market_status", _STATUS_CODES[status], f"{intent.symbol} is {status}")
     if not ctx.market.active:
