@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
+
+# Runs our own interpreter with fixed arguments.
+import subprocess  # nosec B404
 import sys
 import tempfile
 import textwrap
@@ -55,13 +57,15 @@ def bench_startup(runs: int = STARTUP_RUNS) -> list[Figure]:
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
             started = time.perf_counter()
-            child = subprocess.Popen(
+            # Our own interpreter and fixed arguments, no shell.
+            child = subprocess.Popen(  # nosec B603
                 [sys.executable, "-c", _STARTUP_CHILD, data_dir],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            assert child.stdout is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert child.stdout is not None  # nosec B101
             line = child.stdout.readline()
             elapsed_ms = (time.perf_counter() - started) * 1000
             _, errors = child.communicate(timeout=30)
@@ -80,7 +84,8 @@ def bench_rss(seconds: float = RSS_SECONDS) -> list[Figure]:
     ):
         env = {**os.environ, "TRADETUI_SYMBOLS": _json_list(RSS_SYMBOLS)}
         command = [sys.executable, "-m", "tradetui", "--no-ui", "--run-for", str(seconds)]
-        session = subprocess.Popen(
+        # Our own interpreter and fixed arguments, no shell.
+        session = subprocess.Popen(  # nosec B603
             [*command, "--data-dir", data_dir], env=env, stdout=subprocess.DEVNULL, stderr=errors
         )
         # wait4 reports this child's own peak, not the largest of every child so far.
@@ -223,7 +228,8 @@ async def _engine_ingest(info: Any, seconds: float) -> float:
         await engine.start()
         try:
             market_data = engine._market_data
-            assert market_data is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert market_data is not None  # nosec B101
             await asyncio.sleep(MD_WARMUP_S)
             before, started = market_data.messages_received, time.perf_counter()
             await asyncio.sleep(seconds)

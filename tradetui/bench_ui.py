@@ -14,7 +14,9 @@ import select
 import signal
 import statistics
 import struct
-import subprocess
+
+# Runs our own interpreter with fixed arguments.
+import subprocess  # nosec B404
 import sys
 import tempfile
 import termios
@@ -82,7 +84,8 @@ class SyntheticEngine:
     """
 
     def __init__(self, seed: int = 7) -> None:
-        self._rng = random.Random(seed)
+        # Simulated market or benchmark data, not security.
+        self._rng = random.Random(seed)  # nosec B311
         self._mids = dict(_MID_PRICES)
         self._entries = {symbol: Decimal(str(self._mids[symbol])) for symbol in _POSITIONS}
         self._taken_at = 1_767_225_600.0  # 2026-01-01 00:00 UTC
@@ -349,7 +352,8 @@ def _first_paint_ms() -> float:
         env = {key: value for key, value in os.environ.items() if not _is_terminal_override(key)}
         env.update(TERM="xterm-256color", TRADETUI_STRATEGY__ENABLED="false")
         started = time.perf_counter()
-        child = subprocess.Popen(
+        # Our own interpreter and fixed arguments, no shell.
+        child = subprocess.Popen(  # nosec B603
             [sys.executable, "-m", "tradetui", "--data-dir", data_dir],
             stdin=slave,
             stdout=slave,

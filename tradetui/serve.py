@@ -81,7 +81,8 @@ class TradeTuiServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         tab = asyncio.current_task()
-        assert tab is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert tab is not None  # nosec B101
         self._tabs.add(tab)
         try:
             return await super().handle_websocket(request)
@@ -94,7 +95,8 @@ class TradeTuiServer(Server):
     ) -> None:
         # The one hook textual-serve calls with both the tab's websocket and its app.
         tab = asyncio.current_task()
-        assert tab is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert tab is not None  # nosec B101
         self._tab_apps[tab] = (websocket, app_service)
         await super()._process_messages(websocket, app_service)
 

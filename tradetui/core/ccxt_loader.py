@@ -46,13 +46,15 @@ def _install_lean_packages() -> None:
         if name in sys.modules:
             continue  # already imported, lean or in full: use it as it is
         spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.loader is not None, f"{name} is not installed"
+        # Type narrowing for mypy; the value is set on this path.
+        assert spec is not None and spec.loader is not None, f"{name} is not installed"  # nosec B101
         module = importlib.util.module_from_spec(spec)
         source = spec.loader.get_source(name)  # type: ignore[attr-defined]
         sys.modules[name] = module
         try:
             code = compile(_EXCHANGE_IMPORT.sub("", source), str(spec.origin), "exec")
-            exec(code, module.__dict__)  # noqa: S102 - ccxt's own __init__, minus exchange imports
+            # ccxt's own __init__ source from the installed package, minus its exchange imports.
+            exec(code, module.__dict__)  # nosec B102
         except BaseException:
             del sys.modules[name]
             raise

@@ -82,7 +82,8 @@ def scaled_amount(fill: LeaderFill, rule: CopyLeader) -> Decimal:
     ``fixed_notional`` worth at the leader's price."""
     if rule.ratio is not None:
         return fill.amount * rule.ratio
-    assert rule.fixed_notional is not None  # the settings validator demands one of the two
+    # The settings validator demands one of the two (type narrowing for mypy).
+    assert rule.fixed_notional is not None  # nosec B101
     return rule.fixed_notional / fill.price
 
 

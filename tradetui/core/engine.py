@@ -440,7 +440,8 @@ class Engine:
         if mode is Mode.LIVE and self._orders.exchange is None:
             raise EngineError(no_credentials_message(self.settings.venue))
         if mode is Mode.LIVE:
-            assert self._live_balances is not None  # authenticated, checked above
+            # Authenticated, checked above (type narrowing for mypy).
+            assert self._live_balances is not None  # nosec B101
             await self._live_balances.refresh()  # the risk guard needs venue balances at once
         self._mode = mode
         if self.settings.venue.dead_man_s > 0 and self._orders.exchange is not None:
@@ -621,7 +622,8 @@ class Engine:
             self.metrics.strategy_ticked_at = self._clock()
             if self._state is TradingState.HALTED:
                 continue
-            assert self._strategy_host is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert self._strategy_host is not None  # nosec B101
             books = dict(self._market_data.books) if self._market_data else {}
             actions = self._strategy_host.tick(self.snapshot(), books, self._signals, self._tape)
             for action in actions:
@@ -724,7 +726,8 @@ class Engine:
             if self._clock() - last_sync >= interval:
                 last_sync = self._clock()
                 await self._orders.sync_live()
-            assert self._live_balances is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert self._live_balances is not None  # nosec B101
             await self._live_balances.poll_if_due()
 
     def _stream_health(self, healthy: bool) -> None:
@@ -751,7 +754,8 @@ class Engine:
             await self.listings.load()
             self.listings.start()
         for rule in self.settings.copy_trading.leaders:
-            assert self._venue is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert self._venue is not None  # nosec B101
             try:
                 client = await open_leader_client(self.settings.venue, self._venue, rule.account)
             except GatewayError as exc:

@@ -124,7 +124,8 @@ class NonceManager:
             self._fd = None
             self._ceiling = 0
         if self._fd is None:
-            assert self._path is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert self._path is not None  # nosec B101
             self._path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             self._fd_pid = os.getpid()

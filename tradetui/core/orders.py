@@ -118,7 +118,8 @@ class OrderManager:
         They are tracked (and canceled by the kill switch) like the engine's own, under
         their venue client id when they have one.
         """
-        assert self.exchange is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None  # nosec B101
         adopted: list[Order] = []
         for remote in await self.exchange.fetch_open_orders():
             venue_id = str(remote["id"])
@@ -268,7 +269,8 @@ class OrderManager:
             self._breaker.record_success()
 
     async def _send_live(self, order: Order) -> None:
-        assert self.exchange is not None, "live mode without a venue connection"
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None, "live mode without a venue connection"  # nosec B101
         if not self._breaker.allow():
             await self._finish(order, OrderStatus.REJECTED, "order circuit breaker is open")
             return
@@ -304,7 +306,8 @@ class OrderManager:
             await self._apply_trade(trade)
 
     async def _sync_order(self, order: Order) -> None:
-        assert self.exchange is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None  # nosec B101
         if order.venue_id is None:
             found = await self._find_by_client_id(order.client_id)
             if found is None:
@@ -334,7 +337,8 @@ class OrderManager:
         await self._apply_remote(order, remote)
 
     async def _find_by_client_id(self, client_id: str) -> dict[str, Any] | None:
-        assert self.exchange is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None  # nosec B101
         # ccxt sends clientOrderId as cl_ord_id here, so the venue filters for us.
         by_client_id = {"clientOrderId": client_id}
         for fetch in (self.exchange.fetch_open_orders, self.exchange.fetch_closed_orders):
@@ -360,19 +364,22 @@ class OrderManager:
             await self._store.save_order(order)
 
     async def _sync_trades(self) -> None:
-        assert self.exchange is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None  # nosec B101
         for trade in await self.exchange.fetch_my_trades(None, self._trades_since_ms):
             await self._apply_trade(trade)
 
     async def watch_fills_once(self) -> None:
         """Apply the fills the venue's executions stream reports next (REST sync is the fallback)."""
-        assert self.exchange is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None  # nosec B101
         for trade in await self.exchange.watch_my_trades():
             await self._apply_trade(trade)
 
     async def watch_orders_once(self) -> None:
         """Apply the order updates the venue's executions stream reports next."""
-        assert self.exchange is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.exchange is not None  # nosec B101
         for remote in await self.exchange.watch_orders():
             order = self._by_venue_id.get(str(remote.get("id")))
             if order is None:

@@ -157,6 +157,7 @@ class PaperBroker:
 
 def _hold(order: Order, market: MarketInfo) -> tuple[str, Decimal]:
     if order.side is Side.BUY:
-        assert order.price is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert order.price is not None  # nosec B101
         return market.quote, order.remaining * order.price
     return market.base, order.remaining

@@ -140,7 +140,8 @@ class Alerter:
         self._sender = loop.create_task(self._send_loop(self._queue), name="alert webhook")
 
     def _enqueue(self, body: dict[str, Any]) -> None:
-        assert self._queue is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self._queue is not None  # nosec B101
         try:
             self._queue.put_nowait(body)
         except asyncio.QueueFull:
@@ -157,7 +158,8 @@ class Alerter:
                     queue.task_done()
 
     async def _post(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> None:
-        assert self._url is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self._url is not None  # nosec B101
         try:
             async with session.post(self._url, json=body, allow_redirects=False) as response:
                 if response.status >= 400:

@@ -119,7 +119,8 @@ class ControlServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = asyncio.current_task()
-        assert connection is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert connection is not None  # nosec B101
         self._connections.add(connection)
         write_lock = asyncio.Lock()
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)

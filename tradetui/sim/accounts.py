@@ -109,7 +109,8 @@ class Account:
 
 def make_credentials(seed: int, name: str) -> tuple[str, str]:
     """A Kraken-looking API key and a base64 secret, deterministic from the seed."""
-    rng = random.Random(f"{seed}:credentials:{name}")
+    # Deterministic simulator test keys, by design (never real credentials).
+    rng = random.Random(f"{seed}:credentials:{name}")  # nosec B311
     api_key = base64.b64encode(rng.randbytes(42)).decode()
     secret = base64.b64encode(rng.randbytes(64)).decode()
     return api_key, secret

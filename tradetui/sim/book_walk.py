@@ -53,7 +53,8 @@ def plan_taker(
             price, available, resting = order.limit_ticks, order.remaining_lots, order
             next_order += 1
         else:
-            assert level is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert level is not None  # nosec B101
             price, available, resting = level[0], level[1], None
             next_synthetic += 1
         if limit_ticks is not None and (price > limit_ticks if taker_buys else price < limit_ticks):

@@ -153,7 +153,8 @@ ALIASES = {
     "ws_disconnect": "ws_disconnect_every_s",
     "ws_stall": "ws_stall_s",
     "malformed": "malformed_frame_every_n",
-    "token_ttl": "token_ttl_s",
+    # A setting name (token lifetime), not a password.
+    "token_ttl": "token_ttl_s",  # nosec B105
 }
 
 
@@ -184,7 +185,8 @@ class FaultInjector:
         self.exchange = exchange
         self.monotonic = monotonic
         """The clock of rate-limit windows and WS fault timers; tests may freeze it."""
-        self._rng = random.Random(f"{seed}:faults")
+        # Simulated market or benchmark data, not security.
+        self._rng = random.Random(f"{seed}:faults")  # nosec B311
         self._requests_by_caller: dict[str, deque[float]] = {}
         self.faults = Faults()
         self.apply(faults or Faults())

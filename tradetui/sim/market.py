@@ -54,8 +54,10 @@ class PairMarket(PairBook):
         super().__init__(spec, levels)
         self.drift_bps = 0.0
         """Added to the mid's log move on every tick; a scenario hook for tests and demos."""
-        self._rng = random.Random(f"{seed}:{spec.pair_id}")
-        self.regimes = Regimes(random.Random(f"{seed}:{spec.pair_id}:regimes"))
+        # Simulated market or benchmark data, not security.
+        self._rng = random.Random(f"{seed}:{spec.pair_id}")  # nosec B311
+        # Simulated market or benchmark data, not security.
+        self.regimes = Regimes(random.Random(f"{seed}:{spec.pair_id}:regimes"))  # nosec B311
         self.crash = crash
         self.ticks = 0
         self.step_ticks = max(1, round(spec.base_price * LEVEL_STEP_BPS / 1e4 * self._price_scale))

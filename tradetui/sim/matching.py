@@ -141,7 +141,8 @@ class MatchingEngine:
     def _rest(self, account: Account, order: Order) -> None:
         spec = order.pair
         if order.side == "buy":
-            assert order.price is not None
+            # Type narrowing for mypy; the value is set on this path.
+            assert order.price is not None  # nosec B101
             asset = spec.quote
             wanted = order.price * order.remaining * (1 + TAKER_FEE_RATE)
             hold = min(quant(wanted, self._decimals(asset), ROUND_UP), account.available(asset))

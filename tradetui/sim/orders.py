@@ -87,7 +87,8 @@ class Order:
     @property
     def limit_ticks(self) -> int:
         """Limit price in integer ticks; only meaningful for limit orders."""
-        assert self.price is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.price is not None  # nosec B101
         return int(self.price.scaleb(self.pair.pair_decimals))
 
     @property
@@ -127,7 +128,8 @@ class IdGen:
     """Makes Kraken-looking ids (`OABCDE-FGHIJ-KLMNOP`) from a seeded generator."""
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(f"{seed}:ids")
+        # Simulated market or benchmark data, not security.
+        self.rng = random.Random(f"{seed}:ids")  # nosec B311
         """Public so that saved state can carry on the same id sequence (persist.py)."""
         self.trade_seq = 10_000_000
 

@@ -458,7 +458,8 @@ class SetupScreen(Screen[None]):
         def value(widget_id: str) -> str:
             return self.query_one(f"#{widget_id}", Input).value
 
-        assert self.storage is not None
+        # Type narrowing for mypy; the value is set on this path.
+        assert self.storage is not None  # nosec B101
         kind = self._backend()
         file_passphrase = value("file-pass")
         if self.storage.passphrase_in_env:

@@ -59,7 +59,9 @@ def _increases_exposure(intent: OrderIntent) -> bool:
 def _reference_price(intent: OrderIntent, ctx: RiskContext) -> float:
     if intent.order_type is LIMIT and intent.price is not None:
         return float(intent.price)
-    assert ctx.quote is not None  # data_quality runs first and rejects a missing quote
+    # data_quality runs first and rejects a missing quote; a gate that raises is a REJECT
+    # (the guard's fail-safe), so this holds even under python -O.
+    assert ctx.quote is not None  # nosec B101
     return ctx.quote.ask if intent.side is BUY else ctx.quote.bid
 
 
@@ -153,7 +155,8 @@ def order_sanity(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """Finite positive amounts and prices, on the venue's grid, within a band around mid."""
-    assert ctx.market is not None and ctx.quote is not None
+    # A gate that raises is a REJECT (the guard's fail-safe).
+    assert ctx.market is not None and ctx.quote is not None  # nosec B101
     if not amount.is_finite() or amount <= 0:
         return _reject("order_sanity", "BAD_AMOUNT", f"amount {amount} is not a positive number")
     if intent.order_type is LIMIT:
@@ -281,7 +284,8 @@ def position_size(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
     """A position may not exceed its share of equity (reduces buys); sells never exceed holdings."""
-    assert ctx.market is not None
+    # A gate that raises is a REJECT (the guard's fail-safe).
+    assert ctx.market is not None  # nosec B101
     price = _reference_price(intent, ctx)
     if intent.side is not BUY:
         allowed = _cap(amount, ctx.free_base, ctx.market.amount_step)
@@ -344,7 +348,8 @@ def _exposure_cap(
     amount: Decimal,
     ctx: RiskContext,
 ) -> GateOutcome:
-    assert ctx.market is not None
+    # A gate that raises is a REJECT (the guard's fail-safe).
+    assert ctx.market is not None  # nosec B101
     if not _increases_exposure(intent):
         return _ok(gate, amount, held / ctx.equity * 100 if ctx.equity > 0 else None, limit_pct)
     if ctx.equity <= 0:
@@ -365,7 +370,8 @@ def min_balance(
     """A buy must leave at least the minimum free quote balance (reduces buys)."""
     if intent.side is not BUY:
         return _ok("min_balance", amount, ctx.free_quote, lim.min_balance)
-    assert ctx.market is not None
+    # A gate that raises is a REJECT (the guard's fail-safe).
+    assert ctx.market is not None  # nosec B101
     price = _reference_price(intent, ctx)
     spendable = max(0.0, ctx.free_quote - lim.min_balance)
     # Leave room for the taker fee so the venue never rejects for funds.

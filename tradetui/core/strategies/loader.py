@@ -95,7 +95,8 @@ def _resolve(entry: StrategyEntry, where: str, all_symbols: list[str]) -> Strate
 
 
 def _class_from_file(entry: StrategyEntry, where: str) -> type[Strategy[Any]]:
-    assert entry.path is not None
+    # Type narrowing for mypy; the value is set on this path.
+    assert entry.path is not None  # nosec B101
     path = entry.path.expanduser().resolve()
     if not path.is_file():
         raise ConfigError(f"{where}: strategy file {entry.path} does not exist")
