@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only this built-in strategy (pulse, intel, crossover, grid), overriding the config",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log at DEBUG, ccxt's requests included (secrets masked), and print the full "
+        "(masked) traceback of an unexpected error",
+    )
     return parser
 
 
@@ -90,10 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = data_paths(args.data_dir).ensure()
     sink = setup_logging(
         paths.logs,
-        settings.log_level,
+        "DEBUG" if args.debug else settings.log_level,
         stdout=args.no_ui,
         stdout_format=args.log_format or settings.ops.log_format,
     )
+    if args.debug:
+        # ccxt logs each request and response (signed headers included) at DEBUG; the writer masks them.
+        logging.getLogger("ccxt").setLevel(logging.DEBUG)
     try:
         if args.no_ui:
             summary: list[str] = []
@@ -107,8 +117,34 @@ def main(argv: list[str] | None = None) -> int:
         from tradetui.ui.app import run_app
 
         return run_app(ServedEngine(settings, paths, sink), settings, sink)
+    except Exception as exc:  # noqa: BLE001 - the crash report, redacted, instead of a raw traceback
+        _report_crash(exc, full=args.debug)
+        return 1
     finally:
         shutdown_logging()
+
+
+def _report_crash(exc: Exception, *, full: bool) -> None:
+    """Log an unexpected error with its traceback and tell the user, every secret masked.
+
+    Python's own report would print the exception's message (and the traceback's source lines)
+    unmasked; this one goes through the same redaction as the logs."""
+    import traceback
+
+    from tradetui.logs import flush_logging, redact
+
+    logging.getLogger("tradetui").critical("unexpected error", exc_info=exc)
+    flush_logging()
+    if full:
+        report = "".join(traceback.format_exception(exc)).rstrip("\n")
+        print(redact(report), file=sys.stderr)
+    else:
+        line = "".join(traceback.format_exception_only(exc)).strip()
+        print(
+            f"tradetui: unexpected error: {redact(line)} (the traceback is in the log; "
+            "--debug prints it)",
+            file=sys.stderr,
+        )
 
 
 def _checked_strategies(settings: Settings, name: str | None) -> Settings:
@@ -129,6 +165,7 @@ async def _run_headless(
     summary: list[str] | None = None,
 ) -> int:
     from tradetui.core.engine import Engine, EngineError
+    from tradetui.logs import redact
     from tradetui.ops.alerts import Alerter
     from tradetui.ops.control import ControlServer, SignalKillSwitch
     from tradetui.ops.http import OpsServer, start_ops_server
@@ -150,7 +187,7 @@ async def _run_headless(
         try:
             await engine.start()
         except EngineError as exc:
-            print(f"tradetui: {exc}", file=sys.stderr)
+            print(f"tradetui: {redact(str(exc))}", file=sys.stderr)
             return 2
         started_at = engine.snapshot().taken_at
         kill_switch.ready()

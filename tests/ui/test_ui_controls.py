@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 
+from rich.text import Text
 from textual.widgets import DataTable, RichLog
 
 from tests.ui.frozen_engine import (
@@ -17,7 +19,8 @@ from tests.ui.frozen_engine import (
 )
 from tradetui.config import Settings
 from tradetui.core.engine import EngineError
-from tradetui.core.model import Mode, Quote, TradingState
+from tradetui.core.model import EngineSnapshot, Mode, Quote, TradingState
+from tradetui.logs import register_secret
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.palette import Cell
 from tradetui.ui.screens.confirm import ConfirmScreen
@@ -332,3 +335,35 @@ async def test_positions_show_copy_drift_against_the_leader_and_flag_a_large_one
         rows = app.query_one(PositionsPane).build_rows(frozen_snapshot())
         assert rows["BTC/USD"][-1] == Cell("whale -25%", "warning")  # 0.015 held, 0.02 called for
         assert rows["ETH/USD"][-1].text == "-"  # no leader trades ETH
+
+
+class CrashingEngine(FrozenEngine):
+    """Its snapshot raises with a secret in the message, as a broken component might."""
+
+    def snapshot(self) -> EngineSnapshot:
+        if self.started:
+            raise RuntimeError(f"signing with {CRASH_SECRET} went wrong")
+        return super().snapshot()
+
+
+CRASH_SECRET = "kZ3vN8qT1xW5yB7mR2pL9sD4fG6hJ0aQcE8uI3oP5tY7wX1nM"
+
+
+async def test_a_console_crash_report_masks_secrets_and_shows_no_local_variables() -> None:
+    register_secret(CRASH_SECRET)
+    app = TradeTuiApp(CrashingEngine(), Settings(), FrozenLogSink())
+    printed: list[object] = []
+    print_reports = app._print_error_renderables
+
+    def keep_reports() -> None:  # the app prints its crash reports to stderr, then drops them
+        printed.extend(app._exit_renderables)
+        print_reports()
+
+    app._print_error_renderables = keep_reports  # type: ignore[method-assign]
+    with contextlib.suppress(RuntimeError):  # run_test re-raises the crash itself
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(1.0)
+    [report] = printed
+    assert isinstance(report, Text)
+    assert "signing with *** went wrong" in report.plain
+    assert CRASH_SECRET not in report.plain

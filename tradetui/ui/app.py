@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import logging
+import sys
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
 from tradetui.config import Settings
 from tradetui.core.engine import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
+from tradetui.logs import redact
 from tradetui.ops.health import MonitoredEngine
 from tradetui.ui.bridge import EngineCommandFailed, EngineControls, EngineStartFailed, LogSource
 from tradetui.ui.screens.confirm import ConfirmScreen
@@ -205,7 +210,7 @@ class TradeTuiApp(App[int]):
         rows.append(KeyHelp("ctrl+p", "-", "Commands", "Every action by name, and themes"))
         return rows
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.id is not None:
                 help_text = binding.tooltip or binding.description
@@ -446,6 +451,16 @@ class TradeTuiApp(App[int]):
     async def on_unmount(self) -> None:
         # Covers every other way out (errors, ctrl+q, run_test's context ending).
         await self.stop_engine()
+
+    def _fatal_error(self) -> None:
+        # Textual's own report prints the raw message and every frame's local variables, where a
+        # secret may sit; this one goes through the log's redaction, with no locals.
+        error = sys.exc_info()[1]
+        report = "".join(traceback.format_exception(error)) if error else "unexpected error"
+        logging.getLogger("tradetui.ui").critical("the console crashed", exc_info=error)
+        self.bell()
+        self._exit_renderables.append(Text(redact(report.rstrip())))
+        self._close_messages_no_wait()
 
     async def stop_engine(self) -> None:
         """Stop the engine exactly once; every caller waits for that one stop to finish."""
