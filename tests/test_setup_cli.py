@@ -6,15 +6,15 @@ import asyncio
 import base64
 import os
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import fail
 
-from tests.test_credentials import MemoryKeyring, PlaintextKeyring
-from tradetui import keyring_backends, setup_cli
+# The autouse isolation: no real keyring, records or environment.
+from tests.test_credentials import MemoryKeyring, PlaintextKeyring, isolated  # noqa: F401
+from tradetui import setup_cli
 from tradetui.credentials import SERVICE, Credentials, read_entry, store_credentials
 from tradetui.keyring_backends import (
     AccountRecord,
@@ -56,25 +56,6 @@ class Answers:
     async def run_async(self, *argv: str) -> int:
         # setup runs its own event loop for the check; the simulator keeps serving on this one.
         return await asyncio.to_thread(self.run, *argv)
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Never the user's keyring, records or environment."""
-    monkeypatch.setenv("TRADETUI_CREDENTIALS_DIR", str(tmp_path / "creds"))
-    for name in (
-        "TRADETUI_API_KEY",
-        "TRADETUI_API_SECRET",
-        "TRADETUI_API_PASSPHRASE",
-        "TRADETUI_KEYRING_PASSPHRASE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(keyring_backends, "_last_problems", {})
-    monkeypatch.setattr(keyring_backends, "_remembered_passphrase", None)
-    original = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(original)
 
 
 @pytest.fixture

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
-from keyring.backends import fail
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, RadioSet, Static
 from textual.worker import WorkerFailed
 
 from tests.conftest import quiet_settings, wait_until
-from tests.test_credentials import MemoryKeyring, PlaintextKeyring
-from tradetui import keyring_backends, setup_cli
+
+# The autouse isolation: no real keyring, records or environment.
+from tests.test_credentials import MemoryKeyring, PlaintextKeyring, isolated  # noqa: F401
+from tradetui import setup_cli
 from tradetui.core.engine import Engine
 from tradetui.core.model import Mode
 from tradetui.credentials import BackendReport, Credentials
@@ -31,25 +31,6 @@ from tradetui.ui.setup_app import SetupApp, SetupOptions, StorageCheck
 
 PASSPHRASE = "correct horse battery"
 SIZE = (100, 40)
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Never the user's keyring, records or environment."""
-    monkeypatch.setenv("TRADETUI_CREDENTIALS_DIR", str(tmp_path / "creds"))
-    for name in (
-        "TRADETUI_API_KEY",
-        "TRADETUI_API_SECRET",
-        "TRADETUI_API_PASSPHRASE",
-        "TRADETUI_KEYRING_PASSPHRASE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(keyring_backends, "_last_problems", {})
-    monkeypatch.setattr(keyring_backends, "_remembered_passphrase", None)
-    original = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(original)
 
 
 @pytest.fixture

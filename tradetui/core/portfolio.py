@@ -11,17 +11,35 @@ ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
-class _Lot:
+class Lot:
+    """An average-cost holding of one symbol (the portfolio's, or one strategy's)."""
+
     amount: Decimal = ZERO
     average_entry: Decimal = ZERO
     realized_pnl: Decimal = ZERO
+
+    def apply(self, fill: Fill) -> None:
+        """Add a buy at its price, or close part of the holding at the fill price."""
+        # Entry prices are what was paid per unit; every fee, buy or sell, is realized at once.
+        self.realized_pnl -= fill.fee
+        if fill.side is Side.BUY:
+            cost = self.amount * self.average_entry + fill.amount * fill.price
+            self.amount += fill.amount
+            self.average_entry = cost / self.amount if self.amount > 0 else ZERO
+        else:
+            closed = min(fill.amount, self.amount)
+            self.realized_pnl += closed * (fill.price - self.average_entry)
+            self.amount -= closed
+            if self.amount <= 0:
+                self.amount = ZERO
+                self.average_entry = ZERO
 
 
 class Portfolio:
     """Positions of one ledger, built from its fills with average-cost accounting."""
 
     def __init__(self) -> None:
-        self._lots: dict[str, _Lot] = {}
+        self._lots: dict[str, Lot] = {}
         self._seen_fill_ids: set[str] = set()
 
     @property
@@ -34,20 +52,7 @@ class Portfolio:
         if fill.fill_id in self._seen_fill_ids:
             return False
         self._seen_fill_ids.add(fill.fill_id)
-        lot = self._lots.setdefault(fill.symbol, _Lot())
-        # Entry prices are what was paid per unit; every fee, buy or sell, is realized at once.
-        lot.realized_pnl -= fill.fee
-        if fill.side is Side.BUY:
-            cost = lot.amount * lot.average_entry + fill.amount * fill.price
-            lot.amount += fill.amount
-            lot.average_entry = cost / lot.amount if lot.amount > 0 else ZERO
-        else:
-            closed = min(fill.amount, lot.amount)
-            lot.realized_pnl += closed * (fill.price - lot.average_entry)
-            lot.amount -= closed
-            if lot.amount <= 0:
-                lot.amount = ZERO
-                lot.average_entry = ZERO
+        self._lots.setdefault(fill.symbol, Lot()).apply(fill)
         return True
 
     def positions(self, quotes: dict[str, Quote]) -> dict[str, Position]:

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from tradetui.core.model import Fill, Mode, Side
+from tradetui.core.model import Fill, Mode
+from tradetui.core.portfolio import Lot
 from tradetui.core.strategies.base import StrategyPosition
 
 ZERO = Decimal(0)
 
-
-@dataclass(slots=True)
-class _Lot:
-    amount: Decimal = ZERO
-    average_entry: Decimal = ZERO
-    realized_pnl: Decimal = ZERO
 
 
 class StrategyLedger:
     """Average-cost positions of one strategy, per ledger (paper, live); each fill applied once."""
 
     def __init__(self) -> None:
-        self._lots: dict[tuple[Mode, str], _Lot] = {}
+        self._lots: dict[tuple[Mode, str], Lot] = {}
         self._seen: set[str] = set()
 
     def apply(self, fill: Fill) -> bool:
@@ -30,18 +24,7 @@ class StrategyLedger:
         if fill.fill_id in self._seen:
             return False
         self._seen.add(fill.fill_id)
-        lot = self._lots.setdefault((fill.mode, fill.symbol), _Lot())
-        lot.realized_pnl -= fill.fee
-        if fill.side is Side.BUY:
-            cost = lot.amount * lot.average_entry + fill.amount * fill.price
-            lot.amount += fill.amount
-            lot.average_entry = cost / lot.amount if lot.amount > 0 else ZERO
-        else:
-            closed = min(fill.amount, lot.amount)
-            lot.realized_pnl += closed * (fill.price - lot.average_entry)
-            lot.amount -= closed
-            if lot.amount <= 0:
-                lot.amount, lot.average_entry = ZERO, ZERO
+        self._lots.setdefault((fill.mode, fill.symbol), Lot()).apply(fill)
         return True
 
     def positions(self, mode: Mode, held: dict[str, Decimal]) -> dict[str, StrategyPosition]:
