@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 
 from rich.text import Text
-from textual.widgets import DataTable, RichLog
+from textual.widgets import RichLog
 
 from tests.ui.frozen_engine import (
     FIXED_NOW,
@@ -21,6 +21,7 @@ from tradetui.config import Settings
 from tradetui.core.engine import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, Quote, TradingState
 from tradetui.logs import register_secret
+from tradetui.ui import format as fmt
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.palette import Cell
 from tradetui.ui.screens.confirm import ConfirmScreen
@@ -180,11 +181,11 @@ async def test_panes_say_connecting_until_connected() -> None:
         await pilot.pause()
         markets = app.query_one("#markets", TablePane)
         assert str(markets.query_one(".placeholder").render()) == "connecting…"
-        assert not markets.query_one(DataTable).display
+        assert not markets.table.display
         engine.current = frozen_snapshot()
         app.refresh_snapshot()
         await pilot.pause()
-        assert markets.query_one(DataTable).display
+        assert markets.table.display
         assert markets.row_keys == ["BTC/USD", "ETH/USD", "SOL/USD"]
 
 
@@ -200,33 +201,30 @@ async def test_stale_quote_is_dimmed_and_fresh_ones_are_not() -> None:
         assert stale["SOL/USD"][5].text == "41.0"  # the age is shown, not hidden
 
 
-async def test_a_changed_quote_updates_only_its_cells() -> None:
-    """Guards the keyed-row diff: a tick touches the changed cells, never re-adds rows."""
+async def test_a_changed_quote_repaints_only_its_row() -> None:
+    """Guards the keyed-row diff: a tick repaints the rows that changed, and only those."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         markets = app.query_one(MarketsPane)
         assert markets.row_keys == ["BTC/USD", "ETH/USD", "SOL/USD"]
-        table = markets.query_one(DataTable)
-        calls: list[tuple[str, str]] = []
-        update_cell = table.update_cell
+        table = markets.table
+        repainted: list[int] = []
+        refresh_lines = table.refresh_lines
 
-        def spy_update(row_key: str, column_key: str, value: object, **kw: object) -> None:
-            calls.append((row_key, column_key))
-            update_cell(row_key, column_key, value, **kw)  # type: ignore[arg-type]
+        def spy(y_start: int, line_count: int = 1) -> None:
+            repainted.append(y_start)
+            refresh_lines(y_start, line_count)
 
-        def no_add(*args: object, **kw: object) -> None:
-            raise AssertionError("rows must not be re-added")
-
-        table.update_cell = spy_update  # type: ignore[method-assign]
-        table.add_row = no_add  # type: ignore[method-assign]
+        table.refresh_lines = spy  # type: ignore[method-assign]
         before = frozen_snapshot()
         btc = before.quotes["BTC/USD"]
         moved = Quote(btc.symbol, btc.bid + 1, btc.ask + 1, btc.last, 1.0, 1.0, btc.received_at)
         markets.show_snapshot(
             dataclasses.replace(before, quotes={**before.quotes, "BTC/USD": moved})
         )
-        assert sorted(calls) == [("BTC/USD", "ask"), ("BTC/USD", "bid")]
+        assert repainted == [1]  # line 0 is the header, line 1 the BTC/USD row
+        assert fmt.price(moved.bid) in table.render_line(1).text
         assert table.row_count == 3
 
 
@@ -267,7 +265,7 @@ async def test_c_cancels_the_order_under_the_cursor_only() -> None:
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.orders_pane.query_one(DataTable).move_cursor(row=1)
+        app.orders_pane.table.move_cursor(1)
         await pilot.press("c")
         await pilot.pause()
     assert engine.commands == [f"cancel_order {second.client_id}"]
@@ -335,6 +333,21 @@ async def test_positions_show_copy_drift_against_the_leader_and_flag_a_large_one
         rows = app.query_one(PositionsPane).build_rows(frozen_snapshot())
         assert rows["BTC/USD"][-1] == Cell("whale -25%", "warning")  # 0.015 held, 0.02 called for
         assert rows["ETH/USD"][-1].text == "-"  # no leader trades ETH
+
+
+async def test_the_copy_drift_column_shows_only_while_copy_trading_has_something_to_say() -> None:
+    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), copy_drift={}))
+    app = make_app(engine)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        positions = app.query_one(PositionsPane)
+        assert "drift" not in positions.visible_columns
+        assert "copy drift" not in positions.table.render_line(0).text
+        engine.current = frozen_snapshot()
+        app.refresh_snapshot()
+        await pilot.pause()
+        assert positions.visible_columns[-1] == "drift"
+        assert "whale -25%" in positions.table.render_line(1).text
 
 
 class CrashingEngine(FrozenEngine):

@@ -156,4 +156,4 @@ async def test_a_wide_terminal_shows_every_column_and_a_narrow_one_the_essential
         await pilot.pause()
         markets = app.query_one("#markets", TablePane)
         assert markets.visible_columns == ["symbol", "bid", "ask", "spread", "age"]
-        assert markets.query_one(DataTable).row_count == 3  # rows re-rendered, not lost
+        assert markets.table.row_count == 3  # rows re-rendered, not lost

@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 from textual.worker import Worker
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class TradeTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     # Arrow keys move through open orders from the start (c cancels the one selected).
-    AUTO_FOCUS = "#orders DataTable"
+    AUTO_FOCUS = "#orders CellTable"
     BINDINGS = [
         Binding("p", "pause", "Pause", id="pause", tooltip="ACTIVE <-> PAUSED"),
         Binding(
@@ -402,7 +402,7 @@ class TradeTuiApp(App[int]):
         if screen.maximized is not None:
             screen.minimize()
             return
-        target = self.focused or self.orders_pane.query_one(DataTable)
+        target = self.focused or self.orders_pane.table
         if not screen.maximize(target, container=True):
             self.notify("Nothing to zoom: press tab to focus a pane first.")
 

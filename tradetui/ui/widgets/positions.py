@@ -16,6 +16,10 @@ def sign_tone(value: float | Decimal) -> str:
     return "price-up" if value > 0 else "price-down" if value < 0 else ""
 
 
+_NO_DRIFT = frozenset({"drift"})
+"""Without copy trading (or before its first leader fill) the drift column is left out."""
+
+
 class PositionsPane(TablePane):
     """Open (and closed-with-PnL) positions marked to mid."""
 
@@ -33,6 +37,9 @@ class PositionsPane(TablePane):
     EMPTY_TEXT = "no positions"
     EVERY_NTH_SNAPSHOT = 2  # marks move with quotes; 2.5 Hz is plenty to read
     NARROW_COLUMNS = ("symbol", "amount", "upnl", "rpnl")
+
+    def hidden_columns(self, snapshot: EngineSnapshot | None) -> frozenset[str]:
+        return frozenset() if snapshot is not None and snapshot.copy_drift else _NO_DRIFT
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:
         rows: dict[str, Row] = {}
