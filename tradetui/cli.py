@@ -157,6 +157,19 @@ def _checked_strategies(settings: Settings, name: str | None) -> Settings:
     return settings
 
 
+def _reopen_log_files() -> None:
+    """SIGHUP, headless: keep trading and reopen the log files (after an external rotation)."""
+    from tradetui import logs
+
+    reopen = getattr(logs, "reopen_log_files", None)
+    log = logging.getLogger("tradetui")
+    if reopen is None:
+        log.warning("SIGHUP: ignored; this build cannot reopen its log files")
+        return
+    reopen()
+    log.info("SIGHUP: log files reopened", extra={"event": "logs_reopened"})
+
+
 async def _run_headless(
     settings: Settings,
     paths: DataPaths,
@@ -178,6 +191,8 @@ async def _run_headless(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # A server's SIGHUP (an SSH session closing, logrotate) must not stop a headless bot.
+    loop.add_signal_handler(signal.SIGHUP, _reopen_log_files)
     kill_switch = SignalKillSwitch(engine)  # SIGUSR1; installed before start, or it would kill us
     kill_switch.install()
     control = ControlServer(engine, paths.root, sink)

@@ -25,13 +25,22 @@ COMMANDS: dict[str, str] = {
     "pause": "ACTIVE -> PAUSED: no new exposure",
     "resume": "PAUSED -> ACTIVE",
     "halt": "kill switch: HALTED, then cancel every open order (needs --yes)",
-    "cancel-all": "cancel every open order, leaving the trading state alone (needs --yes)",
+    "cancel-all": "cancel the engine's open orders; the trading state stays (needs --yes)",
     "flatten": "kill switch, then sell every position at market (needs --yes)",
     "release": "release the kill switch: HALTED -> PAUSED (needs --yes)",
 }
+DESCRIPTIONS: dict[str, str] = {
+    "cancel-all": "Cancel every open order the engine knows (its own, paper and live, and those "
+    "it adopted from the venue at start-up), leaving the trading state as it is. Live orders are "
+    "canceled one by one, so orders put on the account since start-up by hand or by another "
+    "bot stay (`halt` uses the venue's cancel-all, which takes every order on the account). "
+    "Strategies keep trading and may place new orders at once: pause or halt first to stop "
+    "that. Exits 1 when an order could not be canceled.",
+}
+"""Longer text for `COMMAND --help` where the one-line help is not enough."""
 DESTRUCTIVE: dict[str, str] = {
     "halt": "halt stops all trading and cancels every open order",
-    "cancel-all": "cancel-all cancels every open order",
+    "cancel-all": "cancel-all cancels every open order of the engine",
     "flatten": "flatten halts trading and sells every position at market",
     "release": "release lets the engine trade again once resumed",
 }
@@ -55,14 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        command = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        description = DESCRIPTIONS.get(name, help_text)
+        command = commands.add_parser(
+            name, help=help_text, description=description, parents=[common]
+        )
         if name in DESTRUCTIVE:
             command.add_argument("--yes", action="store_true", help="confirm the command")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one ctl command; exit 0 done, 1 the engine is unreachable or refused, 2 not confirmed."""
+    """Run one ctl command; exit 0 done, 1 the engine is unreachable, refused or did not finish
+    (not flat, orders not canceled), 2 not confirmed."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     data_dir = data_paths(getattr(args, "data_dir", None)).root
     as_json = getattr(args, "json", False)
@@ -92,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if args.command == "flatten" and not result.get("flat"):
         return 1
+    if args.command == "cancel-all" and result.get("failed"):
+        return 1
     return 0
 
 
@@ -109,6 +124,9 @@ def _outcome(command: str, result: dict[str, Any]) -> str:
     if command == "halt":
         return f"kill switch engaged: {state}, {result['open_orders']} open order(s) left"
     if command == "cancel-all":
+        failed = result.get("failed") or []
+        if failed:
+            state += f"; {len(failed)} NOT canceled, first: {failed[0]}"
         return f"canceled {len(result['canceled'])} open order(s); {state}"
     if command == "flatten":
         return f"flat; {state}" if result["flat"] else f"NOT flat (see the engine's log); {state}"

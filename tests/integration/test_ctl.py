@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,6 +18,12 @@ from typing import Any
 
 import pytest
 
+from tradetui.config import VenueSettings
+from tradetui.core.gateway import create_exchange
+from tradetui.core.venue import nonce_file
+from tradetui.sim.accounts import make_credentials
+from tradetui.sim.server import SimInfo
+
 TRADING_ENV = {
     "TRADETUI_STRATEGY__INTERVAL_S": "0.3",
     # The pulse strategy loses its fees on every round trip and trades fast: without these the
@@ -27,12 +34,12 @@ TRADING_ENV = {
 }
 
 
-def start_headless(data_dir: Path) -> subprocess.Popen[bytes]:
-    """`tradetui --no-ui` on the embedded simulator; its output goes to files beside the data dir
-    (a pipe nobody reads would fill up and stall the logging)."""
+def start_headless(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`tradetui --no-ui [args]` on the embedded simulator; its output goes to files beside the
+    data dir (a pipe nobody reads would fill up and stall the logging)."""
     with open(data_dir.parent / f"{data_dir.name}.out", "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "tradetui", "--no-ui", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "tradetui", "--no-ui", "--data-dir", str(data_dir), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **TRADING_ENV},
@@ -206,3 +213,126 @@ def test_sigusr1_halts_and_sigterm_exits_0_with_the_state_kept(tmp_path: Path) -
         assert status(data_dir)["state"] == "HALTED"
     finally:
         assert stop(again) == 0
+
+
+REST_ONCE = """
+from tradetui.core.strategies import Strategy
+
+
+class RestOnce(Strategy):
+    name = "rest-once"
+
+    def __init__(self, params, context):
+        super().__init__(params, context)
+        self.rested = set()
+
+    def on_snapshot(self, view):
+        self.rested.update(o.symbol for o in view.open_orders)
+        bids = []
+        for symbol in view.symbols:
+            mid = view.mid(symbol)
+            if symbol not in self.rested and mid is not None:
+                price = self.price_at(symbol, mid * 0.96)
+                bids.append(self.buy(symbol, self.amount_for(symbol, 100, float(price)), price, 0.9))
+        return bids
+"""
+"""Rests one bid far under the market in each symbol until it is on the book, then never again,
+so what is open after a cancel-all is exactly what the cancel-all left."""
+
+
+def sim_client(venue: str) -> Any:
+    """A ccxt client on the embedded simulator's own account (``venue`` as `status` names it),
+    sharing the engine's nonce file."""
+    address = venue.removeprefix("sim (").removesuffix(")")
+    api_key, secret = make_credentials(VenueSettings().sim_seed, "main")
+    info = SimInfo(
+        f"http://{address}", f"ws://{address}/v2", f"ws://{address}/auth/v2", api_key, secret
+    )
+    return create_exchange("kraken", info.ccxt_config(), nonce_file(api_key))
+
+
+async def place_by_hand(venue: str, symbol: str, price: float) -> str:
+    client = sim_client(venue)
+    try:
+        order = await client.create_order(symbol, "limit", "buy", 0.01, price)
+        return str(order["id"])
+    finally:
+        await client.close()
+
+
+async def open_on_venue(venue: str) -> list[str]:
+    client = sim_client(venue)
+    try:
+        return [str(order["id"]) for order in await client.fetch_open_orders()]
+    finally:
+        await client.close()
+
+
+def test_cancel_all_cancels_the_engines_live_orders_only_and_leaves_it_active(
+    tmp_path: Path,
+) -> None:
+    strategy = tmp_path / "rest_once.py"
+    strategy.write_text(REST_ONCE)
+    config = tmp_path / "rest_once.toml"
+    config.write_text(f"[[strategies]]\npath = {json.dumps(str(strategy))}\n")
+    data_dir = tmp_path / "d"
+    process = start_headless(data_dir, "--live", "--config", str(config))
+    try:
+        wait_for_engine(process, data_dir)
+        resting = wait_for_status(
+            data_dir, lambda d: len(d["open_orders"]) == 3, "a resting bid in each symbol"
+        )
+        assert (resting["mode"], resting["state"]) == ("LIVE", "ACTIVE")
+        ours = {order["client_id"] for order in resting["open_orders"]}
+        venue = resting["venue"]
+        # Put on the same account after start-up, by hand: not the engine's to cancel.
+        bid = resting["quotes"]["ETH/USD"]["bid"]
+        by_hand = asyncio.run(place_by_hand(venue, "ETH/USD", round(bid * 0.95, 2)))
+
+        result = ctl(data_dir, "cancel-all", "--yes")
+
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "canceled 3 open order(s); trading is ACTIVE"
+        after = status(data_dir)
+        assert (after["state"], after["open_orders"]) == ("ACTIVE", [])
+        finished = {o["client_id"]: o["status"] for o in after["recent_orders"]}
+        assert {client_id: finished.get(client_id) for client_id in ours} == dict.fromkeys(
+            ours, "CANCELED"
+        )
+        assert asyncio.run(open_on_venue(venue)) == [by_hand]
+    finally:
+        returncode = stop(process)
+    assert returncode == 0
+    with sqlite3.connect(data_dir / "tradetui.db") as db:
+        stored = dict(db.execute("SELECT client_id, status FROM orders").fetchall())
+    assert stored == dict.fromkeys(ours, "CANCELED")
+
+
+def wait_for_output(process: subprocess.Popen[bytes], data_dir: Path, text: str) -> None:
+    """Until the engine's output shows ``text`` (fails if the process ends first)."""
+    output = data_dir.parent / f"{data_dir.name}.out"
+    deadline = time.monotonic() + 30
+    while text not in output.read_text(errors="replace"):
+        if process.poll() is not None:
+            pytest.fail(f"the engine exited with {process.returncode} before logging {text!r}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"the engine did not log {text!r} within 30s")
+        time.sleep(0.2)
+
+
+def test_sighup_leaves_a_headless_engine_running_and_sigterm_still_exits_0(
+    tmp_path: Path,
+) -> None:
+    """Guards against SIGHUP's default action (an SSH session closing) ending a headless bot."""
+    data_dir = tmp_path / "d"
+    process = start_headless(data_dir)
+    try:
+        wait_for_engine(process, data_dir)
+        process.send_signal(signal.SIGHUP)
+        wait_for_output(process, data_dir, "SIGHUP: ")
+        assert status(data_dir)["state"] == "ACTIVE"
+        assert process.poll() is None
+    finally:
+        returncode = stop(process)
+    assert returncode == 0
+    assert not (data_dir / "control.sock").exists()

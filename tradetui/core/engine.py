@@ -28,6 +28,7 @@ from tradetui.core.model import (
     NOT_EVALUATED,
     Balance,
     BreakerState,
+    CancelReport,
     Decision,
     EngineSnapshot,
     Fill,
@@ -427,6 +428,30 @@ class Engine:
         if canceled:
             log.info("order %s canceled by the operator", client_id, extra={"event": "cancel"})
         return canceled
+
+    async def cancel_all(self) -> CancelReport:
+        """Cancel every open order the engine knows, paper and live, leaving the trading state as
+        it is (``ctl cancel-all``).
+
+        The engine knows its own orders and those it adopted from the venue at start-up. Live
+        ones are canceled by id, so orders put on the same account since then by hand or by
+        another bot stay; the kill switch (``kill``) is what clears the whole account at once
+        (the venue's CancelAll). Strategies keep trading: orders they place after this starts
+        are not covered (pause or halt for that).
+        """
+        report = await self._orders.cancel_each()
+        for mode in Mode:
+            self._holds_changed(mode)
+        log.warning(
+            "cancel-all: canceled %d open order(s), trading state %s%s",
+            len(report.canceled),
+            self._state.value,
+            f"; {len(report.failed)} not canceled, first: {report.failed[0]}"
+            if report.failed
+            else "",
+            extra={"event": "cancel_all", "canceled": len(report.canceled)},
+        )
+        return report
 
     async def release(self) -> None:
         """Release the kill switch into PAUSED, so nothing trades until the operator resumes."""

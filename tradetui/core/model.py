@@ -228,6 +228,16 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelReport:
+    """What one cancel-all did with the open orders it found."""
+
+    canceled: tuple[str, ...] = ()
+    """Client ids of the orders it canceled."""
+    failed: tuple[str, ...] = ()
+    """One line per order it could not cancel and that may still be open."""
+
+
+@dataclass(frozen=True, slots=True)
 class Fill:
     """One execution of (part of) an order."""
 

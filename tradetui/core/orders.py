@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.gateway import is_order_not_found, is_transport_error
 from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import (
+    CancelReport,
     Decision,
     Fill,
     MarketInfo,
@@ -229,11 +231,38 @@ class OrderManager:
                 return False
             raise
         self._breaker.record_success()
-        await self._finish(order, OrderStatus.CANCELED)
-        return True
+        if not order.status.is_terminal:  # the executions stream can report it before the reply
+            await self._finish(order, OrderStatus.CANCELED)
+        return order.status is OrderStatus.CANCELED
+
+    async def cancel_each(self) -> CancelReport:
+        """Cancel every open order in both ledgers by its own id; other orders on the account stay.
+
+        Paper orders come off the paper book; live cancels go to the venue together, and one the
+        venue refuses does not stop the others. An order that filled meanwhile is in neither list.
+        """
+        orders = self.open_orders()
+        outcomes = await asyncio.gather(*(self._cancel_reported(order) for order in orders))
+        canceled = tuple(o.client_id for o, (done, _) in zip(orders, outcomes, strict=True) if done)
+        return CancelReport(canceled, tuple(error for _, error in outcomes if error))
+
+    async def _cancel_reported(self, order: Order) -> tuple[bool, str]:
+        """Cancel one order for a report: (canceled, why not when it may still be open)."""
+        if order.mode is Mode.LIVE and self.exchange is None:
+            return False, f"{order.client_id}: no authenticated venue connection"
+        if order.mode is Mode.LIVE and order.venue_id is None:
+            return (
+                False,
+                f"{order.client_id}: not acknowledged by the venue yet (the sync resolves it)",
+            )
+        try:
+            return await self.cancel(order.client_id), ""
+        except Exception as exc:  # noqa: BLE001 - reported per order; the other cancels go on
+            return False, f"{order.client_id}: {_one_line(exc)}"
 
     async def cancel_all(self) -> int:
-        """Cancel every open order in both ledgers; returns how many were canceled."""
+        """The kill switch's cancel: every open order in both ledgers and, on the venue, every
+        order of the account (CancelAll), ours or not; returns how many of ours were canceled."""
         count = 0
         for order in self.open_orders(Mode.PAPER):
             if self._paper.cancel(order.client_id) is not None:
@@ -249,8 +278,9 @@ class OrderManager:
             else:
                 self._breaker.record_success()
                 for order in live:
-                    await self._finish(order, OrderStatus.CANCELED)
-                    count += 1
+                    if not order.status.is_terminal:  # the executions stream may have been first
+                        await self._finish(order, OrderStatus.CANCELED)
+                        count += 1
         log.warning("canceled %d open order(s)", count, extra={"event": "cancel_all"})
         return count
 

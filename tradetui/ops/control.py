@@ -210,20 +210,12 @@ class ControlServer:
         return {"state": snapshot.state.value, "open_orders": len(snapshot.open_orders)}
 
     async def _cancel_all(self, request: dict[str, Any]) -> Any:
-        client_ids = [order.client_id for order in self._engine.snapshot().open_orders]
-        canceled: list[str] = []
-        failures: list[str] = []
-        for client_id in client_ids:
-            try:
-                if await self._engine.cancel_order(client_id):
-                    canceled.append(client_id)
-            except EngineError as exc:
-                failures.append(one_line(exc))
-        if failures:
-            raise _BadRequest(
-                f"{len(failures)} of {len(client_ids)} cancel(s) failed, first: {failures[0]}"
-            )
-        return {"canceled": canceled, "state": self._state().value}
+        report = await self._engine.cancel_all()
+        return {
+            "canceled": list(report.canceled),
+            "failed": list(report.failed),
+            "state": self._state().value,
+        }
 
     async def _flatten(self, request: dict[str, Any]) -> Any:
         flat = await self._engine.flatten(confirmed=True)
