@@ -39,3 +39,27 @@ def test_core_and_sim_never_import_textual_or_rich() -> None:
     assert "tradetui.core.model" in report["imported"]
     assert "tradetui.core.nonce" in report["imported"]
     assert report["forbidden"] == [], f"imported via tradetui.core/sim: {report['forbidden']}"
+
+
+_FIRST_PAINT_PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import tradetui.cli, tradetui.config, tradetui.logs, tradetui.paths
+    import tradetui.ui.app, tradetui.ui.deferred_engine
+    heavy = ("ccxt", "aiohttp", "tradetui.core.engine", "tradetui.ops.control")
+    print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))
+    """
+)
+
+
+def test_what_the_console_imports_before_its_first_paint_leaves_out_ccxt_and_the_engine() -> None:
+    """The console paints first and imports the engine after (DeferredEngine): keep it that way."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_PAINT_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from tradetui.config import Settings
     from tradetui.logs import LogSink
     from tradetui.paths import DataPaths
+    from tradetui.ui.bridge import EngineControls
 
 SUBCOMMANDS: dict[str, str] = {
     "sim": "tradetui.sim.cli",
@@ -113,10 +114,17 @@ def main(argv: list[str] | None = None) -> int:
             if summary and (args.log_format or settings.ops.log_format) != "json":
                 print("\n".join(summary), flush=True)
             return code
-        from tradetui.ops.control import ServedEngine
         from tradetui.ui.app import run_app
+        from tradetui.ui.deferred_engine import DeferredEngine
 
-        return run_app(ServedEngine(settings, paths, sink), settings, sink)
+        def build_engine() -> EngineControls:
+            from tradetui.ops.control import ServedEngine
+
+            return ServedEngine(settings, paths, sink)
+
+        # The engine's modules are imported after the first paint, off the event loop.
+        engine = DeferredEngine(build_engine, settings, modules=("tradetui.ops.control",))
+        return run_app(engine, settings, sink)
     except Exception as exc:  # noqa: BLE001 - the crash report, redacted, instead of a raw traceback
         _report_crash(exc, full=args.debug)
         return 1

@@ -17,6 +17,7 @@ from tradetui.core.model import Mode, TradingState
 from tradetui.logs import LogSink
 from tradetui.paths import DataPaths
 from tradetui.ui.app import TradeTuiApp
+from tradetui.ui.deferred_engine import DeferredEngine
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
@@ -83,6 +84,29 @@ async def test_kill_switch_halts_and_cancels_every_open_order(app: TradeTuiApp) 
         await wait_for(pilot, lambda: app.header.state_text == "HALTED", 2, "header refresh")
         assert app.query_one(StatusHeader).query_one("#state").has_class("-halted")
         assert app.query_one("#orders", TablePane).row_keys == []
+
+
+async def test_the_console_paints_before_the_engine_is_built_and_k_then_still_halts_it(
+    tmp_path: Path, log_sink: LogSink
+) -> None:
+    """The CLI's path: the engine is built after the first paint (DeferredEngine)."""
+    settings, paths = Settings(), DataPaths(tmp_path / "data").ensure()
+    painted_before_build: list[bool] = []
+
+    def build() -> Engine:
+        markets = app.query_one("#markets", TablePane)
+        painted_before_build.append(app.snapshots_shown > 0 and markets.row_keys == [])
+        return Engine(settings, paths)
+
+    deferred = DeferredEngine(build, settings, modules=("tradetui.core.engine",))
+    app = TradeTuiApp(deferred, settings, log_sink)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k")  # most likely before the engine exists; halts either way
+        await wait_for(pilot, lambda: deferred.snapshot().connected, 30, "the engine to connect")
+        assert painted_before_build == [True]
+        assert isinstance(deferred.engine, Engine)
+        assert deferred.engine.snapshot().state is TradingState.HALTED
+        await wait_for(pilot, lambda: app.header.state_text == "HALTED", 2, "header refresh")
 
 
 async def test_panes_titles_and_live_data(app: TradeTuiApp) -> None:

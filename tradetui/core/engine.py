@@ -19,6 +19,7 @@ from tradetui.core.breaker import CircuitBreaker
 from tradetui.core.copy import CopyTrader
 from tradetui.core.correlation import CorrelationTracker
 from tradetui.core.equity_marks import EquityMarks
+from tradetui.core.errors import EngineError
 from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
 from tradetui.core.instance_lock import InstanceLock, InstanceLockError
 from tradetui.core.listings import ListingMonitor
@@ -65,10 +66,6 @@ SIGNAL_INTERVAL_S = 1.0
 """How often market-intelligence signals are recomputed (their volume history's time step)."""
 FLATTEN_WAIT_S = 5.0
 """How long one FLATTEN attempt waits for the venue to report its closing orders done."""
-
-
-class EngineError(Exception):
-    """Something the operator must fix or know, in one line (bad config, no credentials, no venue)."""
 
 
 class AlertHook(Protocol):

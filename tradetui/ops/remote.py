@@ -15,8 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tradetui.core.errors import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import SINK_CAPACITY, LogLine
 from tradetui.ops.wire import (
@@ -28,9 +29,6 @@ from tradetui.ops.wire import (
     one_line,
     socket_path,
 )
-
-if TYPE_CHECKING:
-    from tradetui.core.engine import EngineError
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 STATUS_TIMEOUT_S = 10.0
@@ -148,9 +146,6 @@ def _mark_retrieved(future: asyncio.Future[Any]) -> None:
 
 
 def _engine_error(reason: object) -> EngineError:
-    # Imported here: ctl uses this module's client and should not pay ~1 s to import the engine.
-    from tradetui.core.engine import EngineError
-
     return EngineError(one_line(reason))
 
 

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from tradetui.ops.http import OpsServer
 
 from tradetui.config import Settings
-from tradetui.core.engine import EngineError
+from tradetui.core.errors import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import redact
 from tradetui.ops.health import MonitoredEngine
 from tradetui.ui.bridge import EngineCommandFailed, EngineControls, EngineStartFailed, LogSource
+from tradetui.ui.deferred_engine import DeferredEngine
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen, KeyHelp
 from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
@@ -257,11 +258,13 @@ class TradeTuiApp(App[int]):
         except EngineError as exc:
             self.post_message(EngineStartFailed(str(exc)))
             return
+        gc.freeze()  # the engine, built after the first paint, lives as long as the app too
         # /health and /metrics in TUI mode, when asked for; only a real engine has the counters.
-        if self.settings.ops.http_in_ui and isinstance(self.engine, MonitoredEngine):
+        engine = self.engine.engine if isinstance(self.engine, DeferredEngine) else self.engine
+        if self.settings.ops.http_in_ui and isinstance(engine, MonitoredEngine):
             from tradetui.ops.http import start_ops_server
 
-            self._ops_server = await start_ops_server(self.engine)
+            self._ops_server = await start_ops_server(engine)
 
     def _tick(self) -> None:
         self.refresh_snapshot(every_pane=False)
