@@ -269,8 +269,8 @@ def bench_ui_frame(samples: int = FRAME_SAMPLES, warmup: int = FRAME_WARMUP) -> 
 
     A sample starts just before `app.refresh_snapshot()` (read the snapshot, diff every pane's
     rows, update the changed cells inside `batch_update()`) and ends when the last frame that
-    snapshot caused has been composed (Textual's compositor rendering the dirty regions, after
-    DataTable's idle-time column-width and layout work) and encoded into terminal escape
+    snapshot caused has been composed (Textual's compositor rendering the dirty lines, and any
+    layout a changed width caused) and encoded into terminal escape
     sequences, the way a terminal driver would before writing them. It counts the UI thread's
     CPU time (`time.thread_time_ns`): the work of a frame, not its latency, so the wait for
     Textual's 60 fps paint timer and time spent waiting for a busy CPU are left out; garbage

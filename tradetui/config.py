@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
+import types
+from collections.abc import Mapping
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class ConfigError(Exception):
     """A user-facing configuration problem, with a one-line message."""
 
 
-class VenueSettings(BaseModel):
+class _Section(BaseModel):
+    """A table of the config: a key it does not know (a typo) is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class VenueSettings(_Section):
     """Where the engine trades."""
 
     exchange: str = "sim"
@@ -49,7 +58,7 @@ class VenueSettings(BaseModel):
     """How long an order whose send failed may still surface on the venue before it counts as never sent."""
 
 
-class RiskSettings(BaseModel):
+class RiskSettings(_Section):
     """Limits of the central risk guard."""
 
     max_quote_age_s: float = 5.0
@@ -92,7 +101,7 @@ class RiskSettings(BaseModel):
     """How long a cooldown blocks new exposure."""
 
 
-class StrategySettings(BaseModel):
+class StrategySettings(_Section):
     """The strategy tick, and the built-in pulse strategy that runs when no ``[[strategies]]`` are set."""
 
     enabled: bool = True
@@ -134,7 +143,7 @@ class StrategyEntry(BaseModel):
         return self
 
 
-class PaperSettings(BaseModel):
+class PaperSettings(_Section):
     """The paper broker's starting ledger."""
 
     starting_balances: dict[str, Decimal] = Field(default_factory=lambda: {"USD": Decimal(10_000)})
@@ -147,7 +156,7 @@ class PaperSettings(BaseModel):
     """A paper market order walks the book no further than this from the touch; the rest is canceled."""
 
 
-class UiSettings(BaseModel):
+class UiSettings(_Section):
     """The terminal UI."""
 
     theme: str = "tradetui-dark"
@@ -158,7 +167,7 @@ class UiSettings(BaseModel):
     """Key remaps by binding id, e.g. ``{kill = "ctrl+x"}``; ``?`` in the app lists the ids."""
 
 
-class OpsSettings(BaseModel):
+class OpsSettings(_Section):
     """Running unattended: the health/metrics listener, alerts and log output."""
 
     http_host: str = "127.0.0.1"
@@ -177,7 +186,7 @@ class OpsSettings(BaseModel):
     """Format of headless stdout logs; the log file is always JSON lines."""
 
 
-class ListingSettings(BaseModel):
+class ListingSettings(_Section):
     """The listing monitor: new listings, status changes and delistings on the venue."""
 
     enabled: bool = True
@@ -219,7 +228,7 @@ class CopyLeader(BaseModel):
         return self
 
 
-class CopyTradingSettings(BaseModel):
+class CopyTradingSettings(_Section):
     """Copy trading: the leaders to follow (a table named ``copy`` would shadow pydantic's
     ``BaseModel.copy``)."""
 
@@ -234,12 +243,20 @@ class CopyTradingSettings(BaseModel):
         return self
 
 
-class Settings(BaseSettings):
-    """All of tradetui's settings."""
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
+    "tradetui_config_file_values", default=None
+)
+"""The parsed config file of the load_settings call in progress."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="TRADETUI_", env_nested_delimiter="__", extra="forbid"
-    )
+
+class Settings(BaseModel):
+    """All of tradetui's settings.
+
+    Sources layer as defaults < config file < ``TRADETUI_*`` environment < the values given (CLI
+    flags), and nested tables merge key by key. ``Settings()`` alone still reads the environment.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     mode: Literal["paper", "live"] = "paper"
     """Start in paper (default) or live mode."""
@@ -258,33 +275,121 @@ class Settings(BaseSettings):
     listing: ListingSettings = Field(default_factory=ListingSettings)
     copy_trading: CopyTradingSettings = Field(default_factory=CopyTradingSettings)
 
+    @model_validator(mode="before")
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # CLI flags beat the environment, which beats the config file; nested tables merge.
-        return (init_settings, env_settings, _FileSource(settings_cls))
+    def _layer_sources(cls, data: Any) -> Any:
+        """The config file's values, then the environment's, under the given ones."""
+        if not isinstance(data, dict):
+            return data
+        # A bad variable raises ConfigError, which pydantic lets through unwrapped (it only
+        # collects ValueErrors), so Settings() and load_settings both give its one-line message.
+        file_and_env = _deep_merge(_file_values.get() or {}, _environment_values(os.environ))
+        return _deep_merge(file_and_env, data)
 
 
-_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
-    "tradetui_config_file_values", default=None
-)
-"""The parsed config file of the load_settings call in progress."""
+_ENV_PREFIX = "TRADETUI_"
+"""Environment variables named with this prefix (in any case) set settings."""
+_ENV_NESTED_DELIMITER = "__"
+"""Steps into a table in a variable's name: ``TRADETUI_RISK__MAX_SPREAD_BPS=30``."""
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    """Values from the TOML config file (parsed by load_settings, for one-line errors)."""
+def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings given by ``TRADETUI_*`` variables in ``environ``, as nested dicts.
 
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # unused: __call__ returns the whole table
+    A list, table or mapping setting takes JSON (``TRADETUI_SYMBOLS='["BTC/USD"]'``); any other
+    value stays a string for validation to convert. A name whose first part is no setting is left
+    alone, since other parts of tradetui read it (``TRADETUI_API_KEY``); an unknown key inside a
+    table is an error. Raises ConfigError with a one-line message that never echoes a value, as
+    some variables hold secrets.
+    """
+    prefix = _ENV_PREFIX.lower()
+    named = [
+        (name, name[len(prefix) :].lower().split(_ENV_NESTED_DELIMITER))
+        for name in environ
+        if name.lower().startswith(prefix)
+    ]
+    # Whole tables first, so TRADETUI_RISK='{...}' and TRADETUI_RISK__MIN_BALANCE=5 combine.
+    named.sort(key=lambda name_and_keys: len(name_and_keys[1]))
+    values: dict[str, Any] = {}
+    for name, keys in named:
+        annotation = _annotation_at(name, keys)
+        if annotation is _NO_SETTING:
+            continue
+        value: Any = environ[name]
+        if _is_complex(annotation):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ConfigError(
+                    f"environment variable {name} is not valid JSON, which "
+                    f"{'.'.join(keys)} takes; fix or unset it"
+                ) from None
+        for key in reversed(keys):
+            value = {key: value}
+        values = _deep_merge(values, value)
+    return values
 
-    def __call__(self) -> dict[str, Any]:
-        return _file_values.get() or {}
+
+_NO_SETTING: Any = object()
+"""Stands for a variable whose first name part is no setting."""
+
+
+def _annotation_at(name: str, keys: list[str]) -> Any:
+    """The type of the setting ``keys`` leads to from Settings, or _NO_SETTING for a name that
+    other parts of tradetui read; raises ConfigError for an unknown key inside a table."""
+    annotation: Any = Settings
+    for depth, key in enumerate(keys):
+        inner = _without_none(annotation)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            field = inner.model_fields.get(key)
+            if field is None and depth == 0:
+                return _NO_SETTING
+            if field is None:
+                raise ConfigError(
+                    f"environment variable {name} names no setting: {'.'.join(keys[:depth])} "
+                    f"has no {key!r}; fix or unset it"
+                )
+            annotation = field.annotation
+        elif get_origin(inner) is dict:
+            annotation = get_args(inner)[1] if get_args(inner) else Any
+        else:
+            raise ConfigError(
+                f"environment variable {name} names no setting: {'.'.join(keys[:depth])} "
+                f"is not a table; fix or unset it"
+            )
+    return annotation
+
+
+def _without_none(annotation: Any) -> Any:
+    """``X`` for ``X | None``; any other annotation as it is."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        rest = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation
+
+
+def _is_complex(annotation: Any) -> bool:
+    """Whether a setting of this type is given as JSON in the environment (as pydantic-settings did)."""
+    inner = _without_none(annotation)
+    origin = get_origin(inner)
+    if origin in (Union, types.UnionType):
+        return any(_is_complex(arg) for arg in get_args(inner))
+    container = origin or inner
+    return container in (list, dict, set, frozenset, tuple) or (
+        isinstance(inner, type) and issubclass(inner, BaseModel)
+    )
+
+
+def _deep_merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
+    """``low`` updated by ``high``, merging tables present in both key by key."""
+    merged = dict(low)
+    for key, value in high.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
