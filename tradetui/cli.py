@@ -167,15 +167,12 @@ def _checked_strategies(settings: Settings, name: str | None) -> Settings:
 
 def _reopen_log_files() -> None:
     """SIGHUP, headless: keep trading and reopen the log files (after an external rotation)."""
-    from tradetui import logs
+    from tradetui.logs import reopen_log_files
 
-    reopen = getattr(logs, "reopen_log_files", None)
-    log = logging.getLogger("tradetui")
-    if reopen is None:
-        log.warning("SIGHUP: ignored; this build cannot reopen its log files")
-        return
-    reopen()
-    log.info("SIGHUP: log files reopened", extra={"event": "logs_reopened"})
+    reopen_log_files()
+    logging.getLogger("tradetui").info(
+        "SIGHUP: log files reopened", extra={"event": "logs_reopened"}
+    )
 
 
 async def _run_headless(

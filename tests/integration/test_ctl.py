@@ -323,15 +323,21 @@ def wait_for_output(process: subprocess.Popen[bytes], data_dir: Path, text: str)
 def test_sighup_leaves_a_headless_engine_running_and_sigterm_still_exits_0(
     tmp_path: Path,
 ) -> None:
-    """Guards against SIGHUP's default action (an SSH session closing) ending a headless bot."""
+    """Guards against SIGHUP's default action (an SSH session closing) ending a headless bot;
+    SIGHUP reopens the log file, as logrotate expects after moving it away."""
     data_dir = tmp_path / "d"
+    log_file = data_dir / "logs" / "tradetui.jsonl"
     process = start_headless(data_dir)
     try:
         wait_for_engine(process, data_dir)
+        log_file.rename(log_file.with_suffix(".jsonl.rotated"))
         process.send_signal(signal.SIGHUP)
-        wait_for_output(process, data_dir, "SIGHUP: ")
+        wait_for_output(process, data_dir, "SIGHUP: log files reopened")
         assert status(data_dir)["state"] == "ACTIVE"
         assert process.poll() is None
+        assert "SIGHUP: log files reopened" in log_file.read_text()
+        assert "SIGHUP" not in log_file.with_suffix(".jsonl.rotated").read_text()
+        assert log_file.stat().st_mode & 0o777 == 0o600
     finally:
         returncode = stop(process)
     assert returncode == 0

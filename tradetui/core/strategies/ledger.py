@@ -11,7 +11,6 @@ from tradetui.core.strategies.base import StrategyPosition
 ZERO = Decimal(0)
 
 
-
 class StrategyLedger:
     """Average-cost positions of one strategy, per ledger (paper, live); each fill applied once."""
 
