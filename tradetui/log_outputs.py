@@ -104,12 +104,7 @@ class RotatingJsonLines:
     def reopen(self) -> None:
         """Write what is pending, then open the path again: after logrotate moved the file away,
         lines go to a new file at the same name (SIGHUP)."""
-        try:
-            self.flush()
-        finally:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
+        self.close()
         self._fd = self._open()
         self._size = os.fstat(self._fd).st_size
 

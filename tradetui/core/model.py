@@ -389,6 +389,36 @@ class EngineSnapshot:
     copy_drift: dict[str, CopyDrift] = field(default_factory=dict)
     """Copy trading: leader vs our position, keyed ``<leader>:<symbol>``."""
 
+    @classmethod
+    def not_connected(
+        cls,
+        taken_at: float,
+        venue: str,
+        *,
+        state: TradingState = TradingState.ACTIVE,
+        mode: Mode = Mode.PAPER,
+        symbols: tuple[str, ...] = (),
+    ) -> EngineSnapshot:
+        """A snapshot with no data yet: what a console shows until its engine answers."""
+        return cls(
+            taken_at=taken_at,
+            state=state,
+            mode=mode,
+            venue=venue,
+            connected=False,
+            symbols=symbols,
+            quotes={},
+            balances={},
+            positions={},
+            open_orders=(),
+            recent_orders=(),
+            gates=(),
+            last_rejections={},
+            breakers=(),
+            equity=0.0,
+            day_pnl=0.0,
+        )
+
     def quote_age_s(self, symbol: str) -> float | None:
         """Seconds since the last quote for ``symbol`` (None if none yet)."""
         quote = self.quotes.get(symbol)

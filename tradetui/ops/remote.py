@@ -373,21 +373,4 @@ class RemoteEngine:
 
 def _placeholder(data_dir: Path, now: float) -> EngineSnapshot:
     """What the console shows before the first status arrives."""
-    return EngineSnapshot(
-        taken_at=now,
-        state=TradingState.ACTIVE,
-        mode=Mode.PAPER,
-        venue=f"engine on {data_dir}",
-        connected=False,
-        symbols=(),
-        quotes={},
-        balances={},
-        positions={},
-        open_orders=(),
-        recent_orders=(),
-        gates=(),
-        last_rejections={},
-        breakers=(),
-        equity=0.0,
-        day_pnl=0.0,
-    )
+    return EngineSnapshot.not_connected(now, f"engine on {data_dir}")

@@ -68,23 +68,12 @@ class DeferredEngine:
     def snapshot(self) -> EngineSnapshot:
         if self._engine is not None:
             return self._engine.snapshot()
-        return EngineSnapshot(
-            taken_at=self._clock(),
+        return EngineSnapshot.not_connected(
+            self._clock(),
+            self._settings.venue.exchange,
             state=self._state,
             mode=Mode.LIVE if self._settings.mode == "live" else Mode.PAPER,
-            venue=self._settings.venue.exchange,
-            connected=False,
             symbols=tuple(self._settings.symbols),
-            quotes={},
-            balances={},
-            positions={},
-            open_orders=(),
-            recent_orders=(),
-            gates=(),
-            last_rejections={},
-            breakers=(),
-            equity=0.0,
-            day_pnl=0.0,
         )
 
     def toggle_pause(self) -> None:
