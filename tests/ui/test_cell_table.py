@@ -10,6 +10,19 @@ from tradetui.ui.widgets.cell_table import CellTable, Column, Row
 COLUMNS = (Column("id", "id"), Column("price", "price", "right"))
 
 
+def record_repaints(table: CellTable) -> list[int]:
+    """From now on, the lines (0 is the header) the table asks to repaint, in order."""
+    repainted: list[int] = []
+    refresh_lines = table.refresh_lines
+
+    def spy(y_start: int, line_count: int = 1) -> None:
+        repainted.append(y_start)
+        refresh_lines(y_start, line_count)
+
+    table.refresh_lines = spy  # type: ignore[method-assign]
+    return repainted
+
+
 def rows(*items: tuple[str, str]) -> dict[str, Row]:
     return {key: (Cell(key), Cell(price)) for key, price in items}
 
@@ -42,14 +55,7 @@ async def test_a_wider_cell_realigns_every_row_and_an_unchanged_row_is_not_repai
         table = app.table
         table.show_rows(rows(("a", "1.5"), ("b", "2.5")))
         await pilot.pause()
-        repainted: list[int] = []
-        refresh_lines = table.refresh_lines
-
-        def spy(y_start: int, line_count: int = 1) -> None:
-            repainted.append(y_start)
-            refresh_lines(y_start, line_count)
-
-        table.refresh_lines = spy  # type: ignore[method-assign]
+        repainted = record_repaints(table)
         table.show_rows(rows(("a", "1.5"), ("b", "2.6")))
         assert repainted == [2]
         table.show_rows(rows(("a", "1.5"), ("b", "1002.6")))

@@ -17,6 +17,7 @@ from tests.ui.frozen_engine import (
     frozen_snapshot,
     stale_snapshot,
 )
+from tests.ui.test_cell_table import record_repaints
 from tradetui.config import Settings
 from tradetui.core.engine import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, Quote, TradingState
@@ -209,14 +210,7 @@ async def test_a_changed_quote_repaints_only_its_row() -> None:
         markets = app.query_one(MarketsPane)
         assert markets.row_keys == ["BTC/USD", "ETH/USD", "SOL/USD"]
         table = markets.table
-        repainted: list[int] = []
-        refresh_lines = table.refresh_lines
-
-        def spy(y_start: int, line_count: int = 1) -> None:
-            repainted.append(y_start)
-            refresh_lines(y_start, line_count)
-
-        table.refresh_lines = spy  # type: ignore[method-assign]
+        repainted = record_repaints(table)
         before = frozen_snapshot()
         btc = before.quotes["BTC/USD"]
         moved = Quote(btc.symbol, btc.bid + 1, btc.ask + 1, btc.last, 1.0, 1.0, btc.received_at)
