@@ -14,10 +14,21 @@ from tradetui.config import Settings, load_settings
 from tradetui.core.engine import Engine
 from tradetui.paths import DataPaths
 
-# Nonce files are per user; keep the tests' out of the real home (subprocesses inherit this).
+
+def _test_dir(variable: str, prefix: str) -> None:
+    """Point ``variable`` at a temporary directory of this pytest process (subprocesses inherit
+    it). An xdist worker gets its own even though it inherits the controller's: two workers'
+    engines on one simulator key would otherwise share nonce files and push each other's
+    nonces ahead in the middle of a test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker or variable not in os.environ:
+        os.environ[variable] = tempfile.mkdtemp(prefix=f"{prefix}{worker or 'main'}-")
+
+
+# Nonce files are per user; keep the tests' out of the real home.
 # Credential records (accounts.json, the encrypted file) likewise.
-os.environ.setdefault("TRADETUI_NONCE_DIR", tempfile.mkdtemp(prefix="tradetui-test-nonces-"))
-os.environ.setdefault("TRADETUI_CREDENTIALS_DIR", tempfile.mkdtemp(prefix="tradetui-test-creds-"))
+_test_dir("TRADETUI_NONCE_DIR", "tradetui-test-nonces-")
+_test_dir("TRADETUI_CREDENTIALS_DIR", "tradetui-test-creds-")
 # Headless engines under test serve /health and /metrics on a free port, never the default one.
 os.environ.setdefault("TRADETUI_OPS__HTTP_PORT", "0")
 

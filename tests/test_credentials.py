@@ -93,6 +93,15 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     keyring.set_keyring(original)
 
 
+@pytest.fixture(autouse=True)
+def quick_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at a test cost, not cryptfile's 15 passes over 64 MiB on two threads (a second of
+    CPU for every entry read or written). These tests check what is stored, found and refused,
+    not how hard a passphrase is to guess; the files they write are read in this process only."""
+    monkeypatch.setattr(CryptFileKeyring, "time_cost", 1)
+    monkeypatch.setattr(CryptFileKeyring, "memory_cost", 2**10)
+
+
 @pytest.fixture
 def secure() -> MemoryKeyring:
     backend = MemoryKeyring()

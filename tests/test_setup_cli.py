@@ -12,8 +12,13 @@ from pathlib import Path
 import keyring
 import pytest
 
-# The autouse isolation: no real keyring, records or environment.
-from tests.test_credentials import MemoryKeyring, PlaintextKeyring, isolated  # noqa: F401
+# The autouse isolation (no real keyring, records or environment) and the quick test KDF.
+from tests.test_credentials import (  # noqa: F401
+    MemoryKeyring,
+    PlaintextKeyring,
+    isolated,
+    quick_kdf,
+)
 from tradetui import setup_cli
 from tradetui.credentials import SERVICE, Credentials, read_entry, store_credentials
 from tradetui.keyring_backends import (

@@ -80,37 +80,39 @@ class _ChildSim:
             self._process.join()
 
 
-def bench_sim_ws(seconds: float = WS_SECONDS) -> list[Figure]:
+def bench_sim_ws(
+    seconds: float = WS_SECONDS, warmup_s: float = WS_WARMUP_S, tick_s: float = WS_TICK_S
+) -> list[Figure]:
     """WS v2 messages per second that one ccxt.pro client receives and parses.
 
     `sim_ws.rate`: the client subscribes to `book` (depth 10) for every pair with
-    watch_order_book_for_symbols while the simulator ticks every 0.5 ms; the book streams
-    one message per changed level, as Kraken's does. `sim_ws.mixed_rate`: the same
+    watch_order_book_for_symbols while the simulator ticks every ``tick_s`` (0.5 ms); the
+    book streams one message per changed level, as Kraken's does. `sim_ws.mixed_rate`: the same
     client then adds `ticker` and `trade` for every pair (watch_tickers,
     watch_trades_for_symbols), whose messages cost ccxt more to parse (~70 us each
     against ~45 us for a book update), so fewer fit in a second.
     Counted: every message ccxt.pro's `handle_message` is called with, i.e. received
-    over loopback, JSON-decoded and applied by ccxt, after a warm-up. On a two-core
+    over loopback, JSON-decoded and applied by ccxt, after a ``warmup_s`` warm-up. On a two-core
     machine ccxt's parsing, not the simulator, sets the ceiling.
     """
     from tradetui.bench_figures import Figure
 
-    with _ChildSim({"tick_interval": WS_TICK_S, "seed": 7}) as (info, _):
-        book_rate, mixed_rate = asyncio.run(_drive_ws(info.ccxt_config(), seconds))
+    with _ChildSim({"tick_interval": tick_s, "seed": 7}) as (info, _):
+        book_rate, mixed_rate = asyncio.run(_drive_ws(info.ccxt_config(), seconds, warmup_s))
     return [
         Figure("sim_ws.rate", book_rate, "msgs/s"),
         Figure("sim_ws.mixed_rate", mixed_rate, "msgs/s"),
     ]
 
 
-async def _drive_ws(config: dict[str, Any], seconds: float) -> tuple[float, float]:
+async def _drive_ws(config: dict[str, Any], seconds: float, warmup_s: float) -> tuple[float, float]:
     import ccxt.pro
 
     client = ccxt.pro.kraken(config)
     count = 0
 
     async def rate_over(window: float) -> float:
-        await asyncio.sleep(WS_WARMUP_S)
+        await asyncio.sleep(warmup_s)
         start_count, started = count, time.perf_counter()
         await asyncio.sleep(window)
         return (count - start_count) / (time.perf_counter() - started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,46 @@ def fills_so_far(data_dir: Path) -> int:
         return 0
 
 
+def unresolved_orders(data_dir: Path) -> list[tuple[Any, ...]]:
+    return local_rows(
+        data_dir,
+        "SELECT client_id, status FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')",
+    )
+
+
+def wait_for(predicate: Callable[[], bool], what: str, within_s: float = 40) -> None:
+    """Poll ``predicate`` until it holds; fail the test (never hang) after ``within_s`` seconds."""
+    deadline = time.monotonic() + within_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {within_s}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def read_until(process: subprocess.Popen[str], text: str, within_s: float = 40) -> str:
+    """Read the process's stdout up to the first line holding ``text``; return what was read."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + within_s
+    lines: list[str] = []
+    for line in process.stdout:  # ends when the process does
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+        if time.monotonic() > deadline:
+            break
+    pytest.fail(f"the engine did not log {text!r} within {within_s}s: {''.join(lines)[-2000:]}")
+
+
+def messages(output: Path) -> list[str]:
+    """The log messages an engine has written to ``output`` so far (JSON records)."""
+    records = []
+    for line in output.read_text().splitlines():
+        if line.startswith("{"):  # the session summary table follows the records
+            with contextlib.suppress(json.JSONDecodeError):  # a line still being written
+                records.append(json.loads(line)["msg"])
+    return records
+
+
 async def venue_state(
     info: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
@@ -95,7 +136,7 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     )
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.05)
         if fills_so_far(data_dir) >= 4:
             break
     else:
@@ -104,16 +145,26 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     trading.send_signal(signal.SIGKILL)  # mid-flight: no clean shutdown of any kind
     trading.wait(timeout=10)
 
-    reconciling = subprocess.run(
-        [*command, "--run-for", "4"],
+    # The restart reconciles inside its start-up; it is stopped once nothing is unresolved.
+    reconciling = subprocess.Popen(
+        command,
         env=engine_env(standalone_sim, TRADETUI_STRATEGY__ENABLED="false"),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
     )
-    assert reconciling.returncode == 0, reconciling.stderr
+    try:
+        out = read_until(reconciling, "engine started")
+        wait_for(lambda: unresolved_orders(data_dir) == [], "every order to be resolved")
+        reconciling.send_signal(signal.SIGTERM)
+        rest, err = reconciling.communicate(timeout=60)
+    finally:
+        if reconciling.poll() is None:
+            reconciling.kill()
+            reconciling.communicate()
+    assert reconciling.returncode == 0, err
     messages = [
-        json.loads(line)["msg"] for line in reconciling.stdout.splitlines() if line.startswith("{")
+        json.loads(line)["msg"] for line in (out + rest).splitlines() if line.startswith("{")
     ]
     assert any("ended without a clean stop: starting PAUSED" in m for m in messages)
     assert local_rows(data_dir, "SELECT value FROM kv WHERE key = 'trading_state'") == [("PAUSED",)]
@@ -124,11 +175,7 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     # Never sent twice: one venue order per client id.
     assert Counter(o["clientOrderId"] for o in ours).most_common(1)[0][1] == 1
     local = dict(local_rows(data_dir, "SELECT client_id, venue_id FROM orders WHERE mode='LIVE'"))
-    unresolved = local_rows(
-        data_dir,
-        "SELECT client_id, status FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')",
-    )
-    assert unresolved == []
+    assert unresolved_orders(data_dir) == []
     for order in ours:  # every venue order is known locally under the same venue id
         assert local[order["clientOrderId"]] == order["id"]
     # No fill lost: every venue trade is a local fill.
@@ -147,34 +194,41 @@ def test_two_engines_on_one_key_recover_every_invalid_nonce(
     standalone_sim: dict[str, Any], tmp_path: Path
 ) -> None:
     env = engine_env(standalone_sim, TRADETUI_STRATEGY__INTERVAL_S="0.1")
-    engines = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tradetui",
-                "--no-ui",
-                "--live",
-                "--run-for",
-                "8",
-                "--data-dir",
-                str(tmp_path / name),
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+    outputs = {name: tmp_path / f"{name}.out" for name in ("a", "b")}
+    engines = []
+    for name, output in outputs.items():
+        # Output to files, read while both run: a pipe nobody reads could fill up and stall one.
+        with output.open("w") as sink:
+            engines.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "tradetui", "--no-ui", "--live"]
+                    + ["--data-dir", str(tmp_path / name)],
+                    env=env,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
+
+    def each_sent(count: int) -> bool:
+        return all(
+            sum("order" in m and "sent" in m for m in messages(output)) >= count
+            for output in outputs.values()
         )
-        for name in ("a", "b")
-    ]
-    outputs = [engine.communicate(timeout=90) for engine in engines]
-    assert [engine.returncode for engine in engines] == [0, 0], [err for _, err in outputs]
-    messages = [
-        json.loads(line)["msg"]
-        for out, _ in outputs
-        for line in out.splitlines()
-        if line.startswith("{")  # the session summary table follows the records
-    ]
-    assert sum("order" in m and "sent" in m for m in messages) >= 4  # both really traded
-    unrecovered = [m for m in messages if "nonce" in m.lower() and "retried once" not in m]
+
+    try:
+        # Both trade at once on the one key, each sending several signed orders: the overlap is
+        # what makes their nonces collide.
+        wait_for(lambda: each_sent(4), "four orders sent by each engine")
+        for engine in engines:
+            engine.send_signal(signal.SIGTERM)
+        returncodes = [engine.wait(timeout=60) for engine in engines]
+    finally:
+        for engine in engines:
+            if engine.poll() is None:
+                engine.kill()
+                engine.wait()
+    assert returncodes == [0, 0], [output.read_text()[-2000:] for output in outputs.values()]
+    every_message = [m for output in outputs.values() for m in messages(output)]
+    unrecovered = [m for m in every_message if "nonce" in m.lower() and "retried once" not in m]
     assert unrecovered == []

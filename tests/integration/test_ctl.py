@@ -24,6 +24,9 @@ from tradetui.core.venue import nonce_file
 from tradetui.sim.accounts import make_credentials
 from tradetui.sim.server import SimInfo
 
+# One worker runs this whole module, so its engine (a module fixture) starts once.
+pytestmark = pytest.mark.xdist_group("ctl")
+
 TRADING_ENV = {
     "TRADETUI_STRATEGY__INTERVAL_S": "0.3",
     # The pulse strategy loses its fees on every round trip and trades fast: without these the
@@ -81,13 +84,14 @@ def wait_for_status(
 def wait_for_engine(process: subprocess.Popen[bytes], data_dir: Path) -> None:
     """Until the engine answers on its socket (fails if the process ends first)."""
     deadline = time.monotonic() + 60
-    while ctl(data_dir, "status").returncode != 0:
+    # The socket file appears once the engine has started; a `ctl` process before that is wasted.
+    while not ((data_dir / "control.sock").exists() and ctl(data_dir, "status").returncode == 0):
         if process.poll() is not None:
             log = (data_dir.parent / f"{data_dir.name}.out").read_text(errors="replace")
             pytest.fail(f"the engine exited with {process.returncode}: {log[-2000:]}")
         if time.monotonic() > deadline:
             pytest.fail("the engine's control socket did not answer within 60s")
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
@@ -122,6 +126,13 @@ def test_every_ctl_command_changes_the_state_it_names(engine_dir: Path) -> None:
     paused = ctl(engine_dir, "pause")
     assert (paused.returncode, paused.stdout.strip()) == (0, "trading is PAUSED")
     assert status(engine_dir)["state"] == "PAUSED"
+    # A bid approved just before the pause is on its way (written to disk, then placed): it
+    # still lands. Only once none is in flight does the cancel-all below see every bid.
+    wait_for_status(
+        engine_dir,
+        lambda d: all(o["status"] != "PENDING_SUBMIT" for o in d["open_orders"]),
+        "the bids in flight to land",
+    )
 
     # PAUSED places no new bids, so after cancel-all nothing is open.
     assert ctl(engine_dir, "cancel-all", "--yes").returncode == 0

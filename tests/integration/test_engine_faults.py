@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
 import pytest
 
 from tests.conftest import quiet_settings, wait_until
+from tradetui.core import engine as engine_module
 from tradetui.core.engine import Engine
 from tradetui.core.model import BreakerState, Mode, OrderIntent, OrderStatus, Side, Verdict
 
@@ -21,15 +23,24 @@ def buy(symbol: str = "SOL/USD", amount: str = "0.5") -> OrderIntent:
     return OrderIntent(symbol, Side.BUY, Decimal(amount), confidence=0.9)
 
 
+@contextlib.asynccontextmanager
+async def live(make_engine: Callable[..., Engine], **overrides: object) -> AsyncIterator[Engine]:
+    """A started engine in live mode on the embedded simulator, with quotes for every symbol."""
+    engine = make_engine(quiet_settings(venue={"breaker_open_s": 1.0}, **overrides))
+    await engine.start()
+    try:
+        await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
+        await engine.set_mode(Mode.LIVE)
+        engine._orders.unknown_grace_s = 1.0
+        yield engine
+    finally:
+        await engine.stop()
+
+
 @pytest.fixture
 async def live_engine(make_engine: Callable[..., Engine]) -> AsyncIterator[Engine]:
-    engine = make_engine(quiet_settings(venue={"breaker_open_s": 1.0}))
-    await engine.start()
-    await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
-    await engine.set_mode(Mode.LIVE)
-    engine._orders.unknown_grace_s = 1.0
-    yield engine
-    await engine.stop()
+    async with live(make_engine) as engine:
+        yield engine
 
 
 async def test_a_5xx_burst_opens_the_order_breaker_and_it_closes_after_recovery(
@@ -52,23 +63,30 @@ async def test_a_5xx_burst_opens_the_order_breaker_and_it_closes_after_recovery(
     assert again.verdict is Verdict.APPROVE
 
 
-async def test_stale_data_blocks_trading_until_data_flows_again(live_engine: Engine) -> None:
-    # Paper: the order path never calls the venue, so only market data sees the outage.
-    await live_engine.set_mode(Mode.PAPER)
-    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
-    faults.update({"ws_stall": 0.1, "error_rate": 1.0})  # streams silent, REST refused
-    await wait_until(
-        lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 0) > 5.5,
-        within_s=20,
-        what="stale",
-    )
-    blocked = await live_engine.submit(buy())
-    assert blocked.rejected_by is not None and blocked.rejected_by.code == "QUOTE_STALE"
-    faults.update({"ws_stall": None, "error_rate": 0.0})
-    await wait_until(
-        lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 99) < 2, within_s=20, what="fresh"
-    )
-    assert (await live_engine.submit(buy())).verdict is Verdict.APPROVE
+async def test_stale_data_blocks_trading_until_data_flows_again(
+    make_engine: Callable[..., Engine],
+) -> None:
+    # A 3 s limit (not the default 5 s) so the quotes go stale sooner; still over the 2 s after
+    # which a quiet stream is bridged over REST, so only the outage makes them stale.
+    async with live(make_engine, risk={"max_quote_age_s": 3.0}) as live_engine:
+        # Paper: the order path never calls the venue, so only market data sees the outage.
+        await live_engine.set_mode(Mode.PAPER)
+        faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+        faults.update({"ws_stall": 0.1, "error_rate": 1.0})  # streams silent, REST refused
+        await wait_until(
+            lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 0) > 3.5,
+            within_s=20,
+            what="stale",
+        )
+        blocked = await live_engine.submit(buy())
+        assert blocked.rejected_by is not None and blocked.rejected_by.code == "QUOTE_STALE"
+        faults.update({"ws_stall": None, "error_rate": 0.0})
+        await wait_until(
+            lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 99) < 2,
+            within_s=20,
+            what="fresh",
+        )
+        assert (await live_engine.submit(buy())).verdict is Verdict.APPROVE
 
 
 async def test_a_lost_ack_leaves_exactly_one_order_on_the_venue_matching_local_state(
@@ -124,8 +142,10 @@ async def test_dropped_and_stalled_streams_never_leave_stale_quotes_and_the_stre
 
 
 async def test_under_a_rate_limit_every_order_is_resolved_and_none_is_sent_twice(
-    live_engine: Engine, caplog: pytest.LogCaptureFixture
+    live_engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The REST sync that resolves the refused orders runs every second, not every 5 s.
+    monkeypatch.setattr(engine_module, "REST_FALLBACK_S", 1.0)
     faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
     faults.update({"rate_limit": 2})
     decisions = [await live_engine.submit(buy("SOL/USD", "0.1")) for _ in range(6)]

@@ -22,11 +22,25 @@ def run_tradetui(*args: str, data_dir: Path, **env: str) -> subprocess.Popen[str
     )
 
 
+def paper_fills(data_dir: Path) -> int:
+    database = data_dir / "tradetui.db"
+    if not database.exists():  # connecting would create it
+        return 0
+    try:
+        with sqlite3.connect(database) as db:
+            return int(db.execute("SELECT COUNT(*) FROM fills WHERE mode = 'PAPER'").fetchone()[0])
+    except sqlite3.OperationalError:  # the engine has not created the schema yet
+        return 0
+
+
 def test_headless_run_trades_on_paper_audits_and_logs_then_exits_0(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
-    process = run_tradetui(
-        "--no-ui", "--run-for", "6", data_dir=data_dir, TRADETUI_STRATEGY__INTERVAL_S="0.3"
-    )
+    process = run_tradetui("--no-ui", data_dir=data_dir, TRADETUI_STRATEGY__INTERVAL_S="0.3")
+    # It trades until its first paper fill, then is stopped as an operator would stop it.
+    deadline = time.monotonic() + 30
+    while paper_fills(data_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     with sqlite3.connect(data_dir / "tradetui.db") as db:

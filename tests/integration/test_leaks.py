@@ -101,6 +101,21 @@ def set_faults(info: dict[str, Any], **faults: object) -> None:
         assert response.status == 200
 
 
+def wait_for_log(
+    process: subprocess.Popen[str], log_file: Path, *texts: str, within_s: float = 30
+) -> None:
+    """Until the session's log file holds every one of ``texts`` (fails if the process ends)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        logged = log_file.read_text() if log_file.exists() else ""
+        if all(text in logged for text in texts):
+            return
+        assert process.poll() is None, f"the session exited with {process.returncode}"
+        if time.monotonic() > deadline:
+            pytest.fail(f"the session did not log {texts} within {within_s}s")
+        time.sleep(0.05)
+
+
 def forms_of(info: dict[str, Any]) -> list[str]:
     """The strings that must not appear: key and secret, plain and URL-encoded."""
     key, secret = info["api_key"], info["secret"]
@@ -133,29 +148,36 @@ def test_a_debug_session_with_failing_signed_calls_and_a_raising_strategy_leaks_
         """)
     )
     data_dir = tmp_path / "d"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tradetui", "--no-ui", "--live", "--debug", "--run-for", "9"]
-        + ["--config", str(config), "--data-dir", str(data_dir)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=live_env(sim, tmp_path / "nonces"),
-    )
+    log_file = data_dir / "logs" / "tradetui.jsonl"
+    # stdout and stderr go to files: pipes nobody reads while the session runs could fill up.
+    out_file, err_file = tmp_path / "stdout", tmp_path / "stderr"
+    with out_file.open("w") as stdout, err_file.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tradetui", "--no-ui", "--live", "--debug"]
+            + ["--config", str(config), "--data-dir", str(data_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+            env=live_env(sim, tmp_path / "nonces"),
+        )
     try:
-        time.sleep(3)
+        # Each phase lasts until the log shows it happened, then the session ends on SIGTERM.
+        wait_for_log(process, log_file, "strategy leaky failed in on_snapshot", "'API-Sign'")
         set_faults(sim, error_rate=1.0, error_kind="unavailable")  # every signed call fails
-        time.sleep(2)
+        wait_for_log(process, log_file, "EService:Unavailable")
         set_faults(sim, error_rate=1.0, error_kind="http5xx")
-        time.sleep(1.5)
+        wait_for_log(process, log_file, "503 Service Unavailable")
         set_faults(sim, error_rate=0.0)
-        out, err = process.communicate(timeout=60)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+    out, err = out_file.read_text(), err_file.read_text()
     assert process.returncode == 0, err
-    log_text = (data_dir / "logs" / "tradetui.jsonl").read_text()
+    log_text = log_file.read_text()
     # What the session must have done, or the search below proves nothing.
     assert "'API-Sign': '***'" in log_text and "'API-Key': '***'" in log_text  # ccxt's DEBUG
     assert "EService:Unavailable" in log_text  # signed calls refused
@@ -190,7 +212,7 @@ def test_a_crash_report_masks_the_credentials(
 ) -> None:
     """Guards the crash path: Python's own report would print the exception's message as is."""
     data_dir = tmp_path / "d"
-    argv = ["--no-ui", "--live", "--run-for", "2", "--data-dir", str(data_dir)]
+    argv = ["--no-ui", "--live", "--run-for", "0.5", "--data-dir", str(data_dir)]
     process = subprocess.run(
         [sys.executable, "-c", CRASHING_RUN, sim["api_key"], sim["secret"], *argv]
         + (["--debug"] if debug else []),
@@ -221,6 +243,7 @@ async def test_the_console_of_a_failing_live_session_shows_no_credentials(
     monkeypatch.setenv("TRADETUI_NONCE_DIR", str(tmp_path / "nonces"))
     monkeypatch.setenv("TRADETUI_API_KEY", info.api_key)
     monkeypatch.setenv("TRADETUI_API_SECRET", info.secret)
+    monkeypatch.setenv("TRADETUI_STRATEGY__INTERVAL_S", "0.3")  # the first tick raises soon
     venue = {
         "exchange": "sim-external",
         "rest_url": info.rest,
@@ -229,7 +252,9 @@ async def test_the_console_of_a_failing_live_session_shows_no_credentials(
     }
     settings = quiet_settings(
         mode="live",
-        venue=venue,
+        # A short dead-man's timeout re-arms it (a signed call) every second, so the refused
+        # calls show without waiting for the 5 s order sync.
+        venue={**venue, "dead_man_s": 3.0},
         strategies=[{"path": str(strategy_file), "symbols": ["BTC/USD"], "budget": 100}],
     )
     sink = setup_logging(tmp_path / "logs", "DEBUG")

@@ -157,7 +157,8 @@ async def test_a_compressed_schedule_is_followed_by_the_monitor_on_its_own(
     make_engine: Callable[..., Engine],
 ) -> None:
     """The simulator's whole timetable (scaled to seconds) seen by the interval reloads alone."""
-    engine = await started(make_engine(settings(sim_schedule_scale=0.05)))
+    # 0.02: LINK/USD listed 3.6 s after start, well after the monitor's first (baseline) look.
+    engine = await started(make_engine(settings(sim_schedule_scale=0.02)))
     try:
         await wait_until(
             lambda: ("delisted", DOT, "removed") in events(engine), within_s=30, what="removal"

@@ -16,6 +16,7 @@ import pytest
 from keyring.backends import fail
 
 from tests.conftest import quiet_settings, wait_until
+from tests.test_credentials import quick_kdf  # noqa: F401 - autouse, for the in-process files
 from tradetui import keyring_backends, setup_cli
 from tradetui.core.engine import Engine, EngineError
 from tradetui.core.model import Mode, OrderIntent, Side

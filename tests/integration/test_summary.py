@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.integration.test_headless import paper_fills
 from tradetui.core.model import Mode
 from tradetui.core.store import SCHEMA
 from tradetui.core.summary import format_summary, summarize
@@ -79,6 +82,9 @@ def test_no_closed_trip_has_no_win_rate(tmp_path: Path) -> None:
     assert "n/a" in "\n".join(format_summary(summary))
 
 
+HEADLESS_ENV = {"TRADETUI_STRATEGY__INTERVAL_S": "0.3", "TRADETUI_OPS__HTTP_ENABLED": "false"}
+
+
 def headless(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tradetui", "--no-ui", "--data-dir", str(data_dir), *args],
@@ -86,19 +92,28 @@ def headless(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=90,
         check=False,
-        env={
-            **os.environ,
-            "TRADETUI_STRATEGY__INTERVAL_S": "0.3",
-            "TRADETUI_OPS__HTTP_ENABLED": "false",
-        },
+        env={**os.environ, **HEADLESS_ENV},
     )
 
 
 def test_a_headless_run_with_a_chosen_strategy_ends_with_the_summary(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
-    result = headless(data_dir, "--strategy", "pulse", "--run-for", "5")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tradetui", "--no-ui", "--data-dir", str(data_dir)]
+        + ["--strategy", "pulse"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **HEADLESS_ENV},
+    )
+    # It trades until its first paper fill, then is stopped as an operator would stop it.
+    deadline = time.monotonic() + 30
+    while paper_fills(data_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    lines = out.strip().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("session summary: PAPER"))
     table = lines[start:]  # the table is the end of the output
     labels = [line.split("  ")[1].strip() for line in table[1:8]]
@@ -119,7 +134,7 @@ def test_a_headless_run_with_a_chosen_strategy_ends_with_the_summary(tmp_path: P
 
 def test_with_json_logs_the_summary_is_a_json_record_and_stdout_stays_json(tmp_path: Path) -> None:
     result = headless(
-        tmp_path / "d", "--strategy", "grid", "--run-for", "3", "--log-format", "json"
+        tmp_path / "d", "--strategy", "grid", "--run-for", "1", "--log-format", "json"
     )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines() if line]

@@ -83,7 +83,8 @@ async def test_kill_switch_halts_and_cancels_every_open_order(app: TradeTuiApp) 
         assert not isinstance(app.screen, ConfirmScreen)
         await wait_for(pilot, lambda: app.header.state_text == "HALTED", 2, "header refresh")
         assert app.query_one(StatusHeader).query_one("#state").has_class("-halted")
-        assert app.query_one("#orders", TablePane).row_keys == []
+        orders = app.query_one("#orders", TablePane)
+        await wait_for(pilot, lambda: orders.row_keys == [], 2, "the Orders pane to empty")
 
 
 async def test_the_console_paints_before_the_engine_is_built_and_k_then_still_halts_it(

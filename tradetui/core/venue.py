@@ -154,4 +154,8 @@ async def _credentials_config(settings: VenueSettings) -> dict[str, Any]:
 def _external_sim_config(settings: VenueSettings) -> dict[str, Any]:
     rest, public, private = settings.rest_url, settings.ws_public_url, settings.ws_private_url
     ws = {"publicV2": public, "privateV2": private, "public": public, "private": private}
-    return {"urls": {"api": {"public": rest, "private": rest, "ws": ws}}}
+    config: dict[str, Any] = {"urls": {"api": {"public": rest, "private": rest, "ws": ws}}}
+    if not rest.startswith("https:"):
+        # Plain HTTP: close() has no TLS shutdown to wait out (ccxt sleeps 250 ms by default).
+        config["timeout_on_exit"] = 0
+    return config

@@ -53,6 +53,8 @@ class SimInfo:
             "enableRateLimit": False,
             # Loopback: permessage-deflate would only burn CPU on both ends of every frame.
             "options": {"ws": {"compress": 0}},
+            # Plain HTTP: close() has no TLS shutdown to wait out (ccxt sleeps 250 ms by default).
+            "timeout_on_exit": 0,
             "urls": {
                 "api": {
                     "public": self.rest,
