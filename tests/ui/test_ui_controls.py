@@ -374,3 +374,11 @@ async def test_a_console_crash_report_masks_secrets_and_shows_no_local_variables
     assert isinstance(report, Text)
     assert "signing with *** went wrong" in report.plain
     assert CRASH_SECRET not in report.plain
+
+
+def test_slow_panes_take_turns_so_that_no_tick_redraws_them_all() -> None:
+    slow = [pane for pane in make_app().table_panes if pane.EVERY_NTH_SNAPSHOT > 1]
+    ticks = range(12)
+    assert len(slow) == 4
+    assert all(any(pane.due(t) for t in range(pane.EVERY_NTH_SNAPSHOT)) for pane in slow)
+    assert max(sum(pane.due(t) for pane in slow) for t in ticks) < len(slow)

@@ -286,7 +286,7 @@ class TradeTuiApp(App[int]):
             self._fit_markets(len(snapshot.symbols))
             self.header.show_snapshot(snapshot)
             for pane in self.table_panes:
-                if every_pane or self.snapshots_shown % pane.EVERY_NTH_SNAPSHOT == 0:
+                if every_pane or pane.due(self.snapshots_shown):
                     pane.show_snapshot(snapshot)
         else:
             waiting = f"engine failed to start: {self.start_error}" if self.start_error else ""

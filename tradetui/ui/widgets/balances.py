@@ -22,6 +22,7 @@ class BalancesPane(TablePane):
     )
     EMPTY_TEXT = "no balances yet"
     EVERY_NTH_SNAPSHOT = 3  # balances change on fills only
+    SNAPSHOT_PHASE = 1  # never on the same tick as all of the every-2nd-tick panes
     NARROW_COLUMNS = ("currency", "free", "total")
 
     def build_rows(self, snapshot: EngineSnapshot) -> Mapping[str, Row]:

@@ -30,6 +30,7 @@ class RiskPane(TablePane):
     )
     EMPTY_TEXT = "no risk evaluations yet"
     EVERY_NTH_SNAPSHOT = 2  # gate values follow quote ages; 2.5 Hz is plenty to read
+    SNAPSHOT_PHASE = 1  # the largest slow pane, on the ticks Positions and Breakers skip
     NARROW_COLUMNS = ("gate", "verdict", "headroom")
 
     def needs_attention(self, snapshot: EngineSnapshot) -> bool:

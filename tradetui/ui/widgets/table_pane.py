@@ -61,6 +61,12 @@ class TablePane(Vertical):
     """Shown instead of the table when it has no rows."""
     EVERY_NTH_SNAPSHOT: ClassVar[int] = 1
     """Slow-moving panes redraw on every Nth timer tick only (commands always redraw all)."""
+    SNAPSHOT_PHASE: ClassVar[int] = 0
+    """Which of those N ticks: panes on different phases share out the work of the slow ticks."""
+
+    def due(self, tick: int) -> bool:
+        """Whether the pane redraws on timer tick number ``tick``."""
+        return (tick + self.SNAPSHOT_PHASE) % self.EVERY_NTH_SNAPSHOT == 0
     SELECTABLE: ClassVar[bool] = False
     """Whether the operator can move a row cursor (to act on the selected row)."""
     NARROW_COLUMNS: ClassVar[tuple[str, ...] | None] = None
