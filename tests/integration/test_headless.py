@@ -33,15 +33,22 @@ def paper_fills(data_dir: Path) -> int:
         return 0
 
 
-def test_headless_run_trades_on_paper_audits_and_logs_then_exits_0(tmp_path: Path) -> None:
-    data_dir = tmp_path / "d"
-    process = run_tradetui("--no-ui", data_dir=data_dir, TRADETUI_STRATEGY__INTERVAL_S="0.3")
-    # It trades until its first paper fill, then is stopped as an operator would stop it.
+def stop_after_first_paper_fill(
+    process: subprocess.Popen[str], data_dir: Path
+) -> tuple[str, str]:
+    """Let a headless run trade until its first paper fill (30 s at most), then stop it as an
+    operator would (SIGTERM); returns its stdout and stderr."""
     deadline = time.monotonic() + 30
     while paper_fills(data_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    return process.communicate(timeout=60)
+
+
+def test_headless_run_trades_on_paper_audits_and_logs_then_exits_0(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    process = run_tradetui("--no-ui", data_dir=data_dir, TRADETUI_STRATEGY__INTERVAL_S="0.3")
+    out, err = stop_after_first_paper_fill(process, data_dir)
     assert process.returncode == 0, err
     with sqlite3.connect(data_dir / "tradetui.db") as db:
         fills = db.execute("SELECT COUNT(*) FROM fills WHERE mode = 'PAPER'").fetchone()[0]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_headless import paper_fills
+from tests.integration.test_headless import stop_after_first_paper_fill
 from tradetui.core.model import Mode
 from tradetui.core.store import SCHEMA
 from tradetui.core.summary import format_summary, summarize
@@ -106,12 +104,7 @@ def test_a_headless_run_with_a_chosen_strategy_ends_with_the_summary(tmp_path: P
         text=True,
         env={**os.environ, **HEADLESS_ENV},
     )
-    # It trades until its first paper fill, then is stopped as an operator would stop it.
-    deadline = time.monotonic() + 30
-    while paper_fills(data_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    out, err = stop_after_first_paper_fill(process, data_dir)
     assert process.returncode == 0, err
     lines = out.strip().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("session summary: PAPER"))
