@@ -238,17 +238,17 @@ class RestOnce(Strategy):
         self.rested = set()
 
     def on_snapshot(self, view):
-        self.rested.update(o.symbol for o in view.open_orders)
         bids = []
         for symbol in view.symbols:
             mid = view.mid(symbol)
             if symbol not in self.rested and mid is not None:
+                self.rested.add(symbol)
                 price = self.price_at(symbol, mid * 0.96)
                 bids.append(self.buy(symbol, self.amount_for(symbol, 100, float(price)), price, 0.9))
         return bids
 """
-"""Rests one bid far under the market in each symbol until it is on the book, then never again,
-so what is open after a cancel-all is exactly what the cancel-all left."""
+"""Places one bid far under the market in each symbol, once: never again, even while the first is
+still on its way to the book, so what is open after a cancel-all is exactly what it left."""
 
 
 def sim_client(venue: str) -> Any:
