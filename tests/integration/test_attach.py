@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.conftest import quiet_settings
 from tests.integration.test_ctl import ctl, start_headless, status, stop, wait_for_engine
+from tests.ui.test_ui_engine import wait_for
 from tradetui.config import Settings
 from tradetui.core.engine import Engine, EngineError
 from tradetui.core.model import TradingState
@@ -24,16 +24,6 @@ from tradetui.paths import DataPaths
 from tradetui.ui.app import TradeTuiApp
 
 SIZE = (120, 40)
-
-
-async def wait_for(pilot: Pilot, predicate: Callable[[], bool], within_s: float, what: str) -> None:
-    """Let the app run until ``predicate`` holds; fail (never hang) after ``within_s`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        if loop.time() > deadline:
-            pytest.fail(f"timed out after {within_s}s waiting for {what}")
-        await pilot.pause(0.05)
 
 
 def header_text(app: TradeTuiApp, part: str) -> str:

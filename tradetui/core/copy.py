@@ -21,7 +21,7 @@ from tradetui.core.model import (
     Side,
 )
 from tradetui.core.store import Store, StoreError
-from tradetui.core.streams import supervise
+from tradetui.core.streams import cancel_tasks, supervise
 
 log = logging.getLogger("tradetui.copy")
 
@@ -242,11 +242,7 @@ class CopyTrader:
         self._queue.put_nowait(None)
         if self._processor is not None:
             await asyncio.wait({self._processor}, timeout=STOP_TIMEOUT_S)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_tasks(self._tasks)
         self._tasks = []
         with contextlib.suppress(Exception):
             await self.client.close()

@@ -50,7 +50,7 @@ from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
 from tradetui.core.signals import Signal, SignalState, TradeTape, compute_signals
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import CancelOrder, StrategyHost, StrategySpec, resolve_strategies
-from tradetui.core.streams import supervise
+from tradetui.core.streams import cancel_tasks, supervise
 from tradetui.core.venue import Venue, no_credentials_message, open_leader_client, open_venue
 from tradetui.paths import DataPaths
 
@@ -269,11 +269,7 @@ class Engine:
             await asyncio.wait({self._strategy_task}, timeout=STRATEGY_STOP_TIMEOUT_S)
             self._strategy_task = None
         await self._stop_listings_and_copying()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_tasks(self._tasks)
         self._tasks = []
         if self._dead_man_armed:
             await self._arm_dead_man(0.0)  # a clean stop leaves open orders to reconciliation

@@ -1,4 +1,5 @@
-"""Provides the supervisor that keeps one ccxt.pro stream alive: reconnect with backoff."""
+"""Provides the supervisor that keeps one ccxt.pro stream alive (reconnect with backoff), and the
+cancel-and-wait that ends a set of such tasks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ log = logging.getLogger("tradetui.streams")
 
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
+
+
+async def cancel_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait for each to end; whatever they raise on the way out is dropped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def supervise(
