@@ -33,9 +33,7 @@ def paper_fills(data_dir: Path) -> int:
         return 0
 
 
-def stop_after_first_paper_fill(
-    process: subprocess.Popen[str], data_dir: Path
-) -> tuple[str, str]:
+def stop_after_first_paper_fill(process: subprocess.Popen[str], data_dir: Path) -> tuple[str, str]:
     """Let a headless run trade until its first paper fill (30 s at most), then stop it as an
     operator would (SIGTERM); returns its stdout and stderr."""
     deadline = time.monotonic() + 30

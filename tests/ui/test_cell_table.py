@@ -39,7 +39,9 @@ class TableApp(App[None]):
         self.table.set_columns(COLUMNS, Palette({}))
 
 
-async def test_lines_show_the_header_then_rows_with_each_column_as_wide_as_its_widest_cell() -> None:
+async def test_lines_show_the_header_then_rows_with_each_column_as_wide_as_its_widest_cell() -> (
+    None
+):
     app = TableApp()
     async with app.run_test(size=(30, 6)) as pilot:
         app.table.show_rows(rows(("a", "1.5"), ("bb", "10.25")))

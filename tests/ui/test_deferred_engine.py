@@ -23,7 +23,11 @@ async def test_before_start_it_says_connecting_and_builds_nothing() -> None:
     built: list[FrozenEngine] = []
     engine = deferred(built)
     snapshot = engine.snapshot()
-    assert (snapshot.connected, snapshot.state, snapshot.mode) == (False, TradingState.ACTIVE, Mode.PAPER)
+    assert (snapshot.connected, snapshot.state, snapshot.mode) == (
+        False,
+        TradingState.ACTIVE,
+        Mode.PAPER,
+    )
     assert snapshot.symbols == ("BTC/USD", "ETH/USD")
     assert built == []
     await engine.stop()  # stopping what never started is a no-op
@@ -44,7 +48,9 @@ async def test_start_builds_the_engine_and_forwards_everything_to_it() -> None:
     assert real.stopped
 
 
-async def test_a_kill_switch_pulled_before_the_engine_exists_halts_and_cancels_once_started() -> None:
+async def test_a_kill_switch_pulled_before_the_engine_exists_halts_and_cancels_once_started() -> (
+    None
+):
     built: list[FrozenEngine] = []
     engine = deferred(built)
     await engine.kill()

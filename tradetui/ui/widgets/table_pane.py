@@ -67,6 +67,7 @@ class TablePane(Vertical):
     def due(self, tick: int) -> bool:
         """Whether the pane redraws on timer tick number ``tick``."""
         return (tick + self.SNAPSHOT_PHASE) % self.EVERY_NTH_SNAPSHOT == 0
+
     SELECTABLE: ClassVar[bool] = False
     """Whether the operator can move a row cursor (to act on the selected row)."""
     NARROW_COLUMNS: ClassVar[tuple[str, ...] | None] = None
