@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.bench import BENCHMARKS, main
+from tradetui.cli.bench import BENCHMARKS, main
 
 
 def _json_lines(text: str) -> list[dict[str, object]]:
@@ -39,7 +39,7 @@ def test_risk_eval_json_reports_p50_and_p99_in_microseconds(
 
 def test_risk_cases_take_the_full_gate_chain() -> None:
     """Guards the benchmark's meaning: its intents must not be rejected early by some gate."""
-    from tradetui.bench import _risk_cases
+    from tradetui.cli.bench import _risk_cases
     from tradetui.config import RiskSettings
     from tradetui.core.model import Verdict
     from tradetui.core.risk import GATE_NAMES, RiskGuard
@@ -72,7 +72,7 @@ def test_unknown_benchmark_is_a_one_line_error_with_exit_2(
 
 def test_sim_ws_reports_a_positive_message_rate() -> None:
     """Short run: the figure is named and positive (speed is the benchmark's job, not the test's)."""
-    from tradetui.bench_sim import bench_sim_ws
+    from tradetui.cli.bench.sim import bench_sim_ws
 
     figures = bench_sim_ws(seconds=0.5, warmup_s=0.2, tick_s=0.005)
     assert [(f.name, f.unit) for f in figures] == [
@@ -83,7 +83,7 @@ def test_sim_ws_reports_a_positive_message_rate() -> None:
 
 
 def test_sim_rest_reports_a_positive_request_rate() -> None:
-    from tradetui.bench_sim import bench_sim_rest
+    from tradetui.cli.bench.sim import bench_sim_rest
 
     figures = bench_sim_rest(seconds=0.5)
     assert [(f.name, f.unit) for f in figures] == [("sim_rest.rate", "req/s")]
@@ -91,13 +91,13 @@ def test_sim_rest_reports_a_positive_request_rate() -> None:
 
 
 def test_sim_benchmarks_are_registered(capsys: pytest.CaptureFixture[str]) -> None:
-    from tradetui.bench import BENCHMARKS
+    from tradetui.cli.bench import BENCHMARKS
 
     assert {"sim_ws", "sim_rest"} <= set(BENCHMARKS)
 
 
 def test_the_kill_switch_benchmark_halts_and_cancels_fifty_venue_orders() -> None:
-    from tradetui.bench_engine import bench_kill_switch
+    from tradetui.cli.bench.engine import bench_kill_switch
 
     figures = {f.name: f for f in bench_kill_switch()}  # raises if any order survives
     assert set(figures) == {"kill_switch.halt_ms", "kill_switch.cancel_all_ms"}
@@ -107,7 +107,7 @@ def test_the_kill_switch_benchmark_halts_and_cancels_fifty_venue_orders() -> Non
 def test_the_logging_benchmark_writes_through_the_real_setup_and_reports_its_figures(
     tmp_path: Path,
 ) -> None:
-    from tradetui.bench_logging import bench_logging
+    from tradetui.cli.bench.logs import bench_logging
 
     figures = {f.name: f for f in bench_logging(records=3_000, samples=1_000, log_dir=tmp_path)}
     assert set(figures) == {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from tradetui.bench_figures import Figure
-from tradetui.bench_ui import SyntheticEngine, bench_ui_first_paint, bench_ui_frame
+from tradetui.cli.bench.figures import Figure
+from tradetui.cli.bench.ui import SyntheticEngine, bench_ui_first_paint, bench_ui_frame
 
 
 def _assert_measured(figures: list[Figure], expected: list[tuple[str, str]]) -> None:
@@ -43,6 +43,6 @@ def test_each_synthetic_snapshot_moves_every_quote_of_twenty_symbols() -> None:
 
 
 def test_ui_benchmarks_are_registered() -> None:
-    from tradetui.bench import BENCHMARKS
+    from tradetui.cli.bench import BENCHMARKS
 
     assert {"ui_first_paint", "ui_frame"} <= set(BENCHMARKS)

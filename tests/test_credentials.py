@@ -14,8 +14,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyrings.cryptfile.cryptfile import CryptFileKeyring
 
-from tradetui import keyring_backends
-from tradetui.credentials import (
+from tradetui.credentials import stores as keyring_backends
+from tradetui.credentials.records import (
     SERVICE,
     Credentials,
     CredentialsError,
@@ -26,7 +26,7 @@ from tradetui.credentials import (
     os_keyring,
     store_credentials,
 )
-from tradetui.keyring_backends import (
+from tradetui.credentials.stores import (
     AccountRecord,
     lookup_credentials,
     missing_credentials_message,

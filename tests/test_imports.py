@@ -37,14 +37,14 @@ def test_core_and_sim_never_import_textual_or_rich() -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert "tradetui.core.model" in report["imported"]
-    assert "tradetui.core.nonce" in report["imported"]
+    assert "tradetui.core.venue.nonce" in report["imported"]
     assert report["forbidden"] == [], f"imported via tradetui.core/sim: {report['forbidden']}"
 
 
 _FIRST_PAINT_PROBE = textwrap.dedent(
     """
     import json, sys
-    import tradetui.cli, tradetui.config, tradetui.logs, tradetui.paths
+    import tradetui.cli.run, tradetui.config, tradetui.logs, tradetui.paths
     import tradetui.ui.app, tradetui.ui.deferred_engine
     heavy = ("ccxt", "aiohttp", "tradetui.core.engine", "tradetui.ops.control")
     print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))

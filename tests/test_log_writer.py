@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import tradetui.logs
-from tradetui.log_writer import MAX_PENDING, LeanLogRecord, lean_records_match
 from tradetui.logs import LOG_FILE_NAME, flush_logging, setup_logging, shutdown_logging
+from tradetui.logs.writer import MAX_PENDING, LeanLogRecord, lean_records_match
 
 
 @pytest.fixture(autouse=True)

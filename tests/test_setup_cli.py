@@ -19,16 +19,16 @@ from tests.test_credentials import (  # noqa: F401
     isolated,
     quick_kdf,
 )
-from tradetui import setup_cli
-from tradetui.credentials import SERVICE, Credentials, read_entry, store_credentials
-from tradetui.keyring_backends import (
+from tradetui.cli import setup as setup_cli
+from tradetui.credentials.records import SERVICE, Credentials, read_entry, store_credentials
+from tradetui.credentials.setup import Draft, describe_venue, exchange_config, make_draft
+from tradetui.credentials.stores import (
     AccountRecord,
     lookup_credentials,
     open_file_store,
     read_records,
     save_record,
 )
-from tradetui.setup_flow import Draft, describe_venue, exchange_config, make_draft
 from tradetui.sim.server import SimInfo, SimServer
 
 PASSPHRASE = "correct horse battery"
@@ -297,7 +297,7 @@ def test_sandbox_is_offered_where_ccxt_has_one_and_points_the_client_at_it() -> 
     assert binance.has_sandbox and not kraken.has_sandbox
     draft: Draft = make_draft("test", binance, "k" * 20, "s" * 20, sandbox=True)
     exchange_id, config = exchange_config(draft)
-    from tradetui.core.ccxt_loader import pro_exchange_class
+    from tradetui.core.venue.loader import pro_exchange_class
 
     client = pro_exchange_class(exchange_id)(config)  # no request is made
     assert client.urls["api"] == client.urls["test"]

@@ -19,7 +19,7 @@ def test_only_the_requested_exchange_is_imported() -> None:
     out = run_fresh(
         """
         import sys
-        from tradetui.core.ccxt_loader import ccxt_module, pro_exchange_class
+        from tradetui.core.venue.loader import ccxt_module, pro_exchange_class
         kraken = pro_exchange_class("kraken")
         from ccxt.async_support.base.exchange import Exchange
         from ccxt.base.errors import OrderNotFound
@@ -35,7 +35,7 @@ def test_only_the_requested_exchange_is_imported() -> None:
 def test_other_exchanges_still_load_on_first_use_and_unknown_ids_raise() -> None:
     out = run_fresh(
         """
-        from tradetui.core.ccxt_loader import pro_exchange_class
+        from tradetui.core.venue.loader import pro_exchange_class
         import ccxt
         pro_exchange_class("kraken")
         print(ccxt.async_support.binance.__name__, ccxt.kraken.__module__)

@@ -10,8 +10,14 @@ from hypothesis import strategies as st
 
 from tests.core.markets import BTC
 from tradetui.config import ConfigError, CopyLeader, load_settings
-from tradetui.core.copy import LeaderFill, _FollowState, _SymbolTally, plan_copy, scaled_amount
 from tradetui.core.model import CopyDrift, Side
+from tradetui.core.services.copy_trading import (
+    LeaderFill,
+    _FollowState,
+    _SymbolTally,
+    plan_copy,
+    scaled_amount,
+)
 
 PRICE = Decimal(60_000)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from tradetui.config import RiskSettings
-from tradetui.core.correlation import CorrelationTracker
-from tradetui.core.protections import GLOBAL, Protections
+from tradetui.core.risk.correlation import CorrelationTracker
+from tradetui.core.risk.protections import GLOBAL, Protections
 
 
 def test_symbols_that_move_together_share_a_cluster_and_others_do_not() -> None:

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from tests.core.markets import BTC
 from tradetui.config import RiskSettings
-from tradetui.core.listings import REMOVED, diff_markets, event_kind, registry_status
 from tradetui.core.model import (
     MarketInfo,
     MarketRecord,
@@ -22,6 +21,7 @@ from tradetui.core.model import (
     Verdict,
 )
 from tradetui.core.risk import RiskContext, RiskGuard
+from tradetui.core.services.listings import REMOVED, diff_markets, event_kind, registry_status
 from tradetui.sim.schedule import ListingSchedule
 
 NOW = 1_800_000_000.0

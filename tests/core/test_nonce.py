@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetui.core.nonce import NonceManager
+from tradetui.core.venue.nonce import NonceManager
 
 
 class FakeClock:

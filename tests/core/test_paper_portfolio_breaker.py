@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from tests.core.markets import BTC
 from tradetui.config import PaperSettings
-from tradetui.core.breaker import CircuitBreaker
+from tradetui.core.execution.paper import PaperBroker
 from tradetui.core.model import (
     BreakerState,
     Fill,
@@ -18,8 +18,8 @@ from tradetui.core.model import (
     PublicTrade,
     Side,
 )
-from tradetui.core.paper import PaperBroker
 from tradetui.core.portfolio import Portfolio
+from tradetui.core.venue.breaker import CircuitBreaker
 
 BOOK = OrderBook("BTC/USD", ((99.0, 1.0), (98.0, 5.0)), ((101.0, 1.0), (102.0, 5.0)), 0.0)
 

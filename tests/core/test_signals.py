@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradetui.core.model import OrderBook, PublicTrade, Quote
-from tradetui.core.signals import (
+from tradetui.core.services.signals import (
     SignalKind,
     SignalParams,
     SignalState,
@@ -293,7 +293,7 @@ def test_compute_signals_covers_symbols_with_a_quote_and_a_book() -> None:
 
 
 def test_the_signal_benchmark_reports_p50_and_p99_in_microseconds() -> None:
-    from tradetui.bench_signals import bench_signals
+    from tradetui.cli.bench.signals import bench_signals
 
     figures = {f.name: f for f in bench_signals(rounds=50)}
     assert set(figures) == {"signals.p50", "signals.p99"}

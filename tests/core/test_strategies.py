@@ -31,7 +31,7 @@ from tradetui.core.model import (
     Side,
     TradingState,
 )
-from tradetui.core.signals import (
+from tradetui.core.services.signals import (
     Signal,
     SignalKind,
     SignalState,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradetui.core.trend import TrendHistory
+from tradetui.core.services.trend import TrendHistory
 
 
 def test_points_within_one_bucket_replace_each_other() -> None:

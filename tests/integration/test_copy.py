@@ -14,10 +14,10 @@ import pytest
 
 from tests.conftest import quiet_settings, wait_until
 from tradetui.config import Settings
-from tradetui.core.copy import CopyTrader
 from tradetui.core.engine import Engine, EngineError
-from tradetui.core.gateway import create_exchange
-from tradetui.core.venue import nonce_file
+from tradetui.core.services.copy_trading import CopyTrader
+from tradetui.core.venue.client import create_exchange
+from tradetui.core.venue.connect import nonce_file
 from tradetui.paths import DataPaths
 from tradetui.sim.server import SimServer
 

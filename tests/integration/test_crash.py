@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tradetui.core.gateway import create_exchange
-from tradetui.core.venue import nonce_file
+from tradetui.core.venue.client import create_exchange
+from tradetui.core.venue.connect import nonce_file
 
 STARTING = {"BTC": Decimal(1), "ETH": Decimal(10), "SOL": Decimal(100), "USD": Decimal(100_000)}
 
@@ -28,7 +28,7 @@ STARTING = {"BTC": Decimal(1), "ETH": Decimal(10), "SOL": Decimal(100), "USD": D
 @pytest.fixture
 def standalone_sim() -> Iterator[dict[str, Any]]:
     sim = subprocess.Popen(
-        [sys.executable, "-m", "tradetui.sim", "--port", "0", "--faults", "lose_ack_rate=0.3"],
+        [sys.executable, "-m", "tradetui", "sim", "--port", "0", "--faults", "lose_ack_rate=0.3"],
         stdout=subprocess.PIPE,
         text=True,
     )

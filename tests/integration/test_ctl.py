@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from tradetui.config import VenueSettings
-from tradetui.core.gateway import create_exchange
-from tradetui.core.venue import nonce_file
-from tradetui.sim.accounts import make_credentials
+from tradetui.core.venue.client import create_exchange
+from tradetui.core.venue.connect import nonce_file
 from tradetui.sim.server import SimInfo
+from tradetui.sim.venue.accounts import make_credentials
 
 # One worker runs this whole module, so its engine (a module fixture) starts once.
 pytestmark = pytest.mark.xdist_group("ctl")

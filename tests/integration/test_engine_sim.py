@@ -301,7 +301,7 @@ async def test_live_fills_arrive_over_the_executions_stream_without_rest_polling
 async def test_live_balances_follow_the_balances_stream_between_rest_reads(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tradetui.core.balances as balances_module
+    import tradetui.core.venue.balances as balances_module
 
     await engine.set_mode(Mode.LIVE)  # seeds over REST once
     sol_before = engine.snapshot().balances["SOL"].total

@@ -57,7 +57,8 @@ def sim() -> Iterator[dict[str, Any]]:
         [
             sys.executable,
             "-m",
-            "tradetui.sim",
+            "tradetui",
+            "sim",
             "--port",
             "0",
             "--tick-interval",
@@ -190,7 +191,7 @@ def test_a_debug_session_with_failing_signed_calls_and_a_raising_strategy_leaks_
 CRASHING_RUN = """\
 import sys
 
-from tradetui import cli
+from tradetui.cli import run as cli
 
 key, secret, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 real_run = cli._run_headless

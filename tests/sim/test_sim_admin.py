@@ -137,7 +137,7 @@ async def test_admin_handlers_refuse_a_non_loopback_peer(method: str, path: str)
 
 async def test_cli_faults_flag_sets_the_start_up_faults(http: aiohttp.ClientSession) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradetui.sim", "--port", "0",
+        sys.executable, "-m", "tradetui", "sim", "--port", "0",
         "--faults", "latency=5,lose_acks=2,cancel_only=XXBTZUSD+ETH/USD",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -159,7 +159,7 @@ async def test_cli_faults_flag_sets_the_start_up_faults(http: aiohttp.ClientSess
 
 async def test_cli_bad_faults_flag_is_one_clear_line() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradetui.sim", "--faults", "error_rate=3",
+        sys.executable, "-m", "tradetui", "sim", "--faults", "error_rate=3",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The standalone simulator (`python -m tradetui.sim`) as a subprocess, traded with ccxt.pro."""
+"""The standalone simulator (`python -m tradetui sim`) as a subprocess, traded with ccxt.pro."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def within(awaitable: Awaitable[T], seconds: float = 10.0) -> Awaitable[T]:
 
 async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradetui.sim", "--port", "0", "--seed", "11",
+        sys.executable, "-m", "tradetui", "sim", "--port", "0", "--seed", "11",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -62,7 +62,7 @@ async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() 
 
 async def test_cli_help_exits_zero() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradetui.sim", "--help",
+        sys.executable, "-m", "tradetui", "sim", "--help",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -72,7 +72,7 @@ async def test_cli_help_exits_zero() -> None:
 
 
 def test_flash_crash_flag_is_off_unless_asked_for() -> None:
-    from tradetui.sim.cli import parse_args
+    from tradetui.cli.sim import parse_args
 
     assert parse_args([]).flash_crash is False
     assert parse_args(["--flash-crash"]).flash_crash is True
@@ -85,10 +85,10 @@ def test_pairs_limits_the_listed_markets_and_an_unknown_pair_is_one_line() -> No
     import subprocess
     import sys
 
-    from tradetui.core.ccxt_loader import pro_exchange_class
+    from tradetui.core.venue.loader import pro_exchange_class
 
     bad = subprocess.run(
-        [sys.executable, "-m", "tradetui.sim", "--pairs", "BTC/USD,NOPE/USD"],
+        [sys.executable, "-m", "tradetui", "sim", "--pairs", "BTC/USD,NOPE/USD"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -99,7 +99,7 @@ def test_pairs_limits_the_listed_markets_and_an_unknown_pair_is_one_line() -> No
         "XRP/USD, ADA/USD, DOGE/USD, DOT/USD"
     ]
     sim = subprocess.Popen(
-        [sys.executable, "-m", "tradetui.sim", "--port", "0", "--pairs", "ETH/USD,XBTUSD"],
+        [sys.executable, "-m", "tradetui", "sim", "--port", "0", "--pairs", "ETH/USD,XBTUSD"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tradetui.sim.exchange import SimExchange
-from tradetui.sim.order_params import build_request
 from tradetui.sim.scenario import FlashCrash
+from tradetui.sim.venue.exchange import SimExchange
+from tradetui.sim.venue.order_params import build_request
 
 START = 1_800_000_000.0
 ORDER_FLOW: dict[int, tuple[str, str, str, str, str | None]] = {

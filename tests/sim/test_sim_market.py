@@ -12,10 +12,10 @@ import ccxt.pro
 import pytest
 from ccxt.base.errors import OnMaintenance
 
-from tradetui.sim.exchange import SimExchange
 from tradetui.sim.scenario import REGIMES, FlashCrash, Regimes
 from tradetui.sim.schedule import ListingSchedule
 from tradetui.sim.server import SimServer
+from tradetui.sim.venue.exchange import SimExchange
 
 T = TypeVar("T")
 

@@ -15,12 +15,12 @@ import pytest
 from ccxt.base.errors import InvalidNonce
 
 from tradetui.config import VenueSettings
-from tradetui.core.gateway import GatewayError
-from tradetui.core.venue import open_venue
-from tradetui.sim.exchange import SimExchange
-from tradetui.sim.order_params import build_request
+from tradetui.core.venue.client import GatewayError
+from tradetui.core.venue.connect import open_venue
 from tradetui.sim.persist import SimStateError, StateSaver, restore, snapshot
 from tradetui.sim.server import SimServer
+from tradetui.sim.venue.exchange import SimExchange
+from tradetui.sim.venue.order_params import build_request
 
 T = TypeVar("T")
 MANUAL_TICKS = 3600.0
@@ -154,7 +154,7 @@ async def test_cli_reports_a_corrupt_state_file_in_one_line(tmp_path: Path) -> N
     state_file = tmp_path / "state.json"
     state_file.write_text("{not json")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradetui.sim", "--state-file", str(state_file),
+        sys.executable, "-m", "tradetui", "sim", "--state-file", str(state_file),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

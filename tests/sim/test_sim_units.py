@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from tradetui.sim.accounts import Account
 from tradetui.sim.errors import KrakenError
-from tradetui.sim.exchange import SimExchange
 from tradetui.sim.instruments import DEFAULT_PAIRS
-from tradetui.sim.order_params import build_request, valid_cl_ord_id
-from tradetui.sim.ws_render import book_checksum
+from tradetui.sim.venue.accounts import Account
+from tradetui.sim.venue.exchange import SimExchange
+from tradetui.sim.venue.order_params import build_request, valid_cl_ord_id
+from tradetui.sim.ws.render import book_checksum
 
 BTC, SOL = DEFAULT_PAIRS[0], DEFAULT_PAIRS[2]
 
@@ -122,7 +122,7 @@ def test_order_parameters_are_validated_like_kraken() -> None:
 
 def test_simulator_never_imports_textual_or_rich() -> None:
     code = (
-        "import sys, tradetui.sim.server, tradetui.sim.cli; "
+        "import sys, tradetui.sim.server, tradetui.cli.sim; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
         "assert not bad, bad"
     )

@@ -6,7 +6,7 @@ import pytest
 
 from tests.ui.frozen_engine import FrozenEngine
 from tradetui.config import Settings
-from tradetui.core.errors import EngineError
+from tradetui.core.api import EngineError
 from tradetui.core.model import Mode, TradingState
 from tradetui.ui.deferred_engine import DeferredEngine
 

@@ -19,12 +19,12 @@ from tests.conftest import quiet_settings, wait_until
 
 # The autouse isolation: no real keyring, records or environment.
 from tests.test_credentials import MemoryKeyring, PlaintextKeyring, isolated  # noqa: F401
-from tradetui import setup_cli
+from tradetui.cli import setup as setup_cli
 from tradetui.core.engine import Engine
 from tradetui.core.model import Mode
-from tradetui.credentials import BackendReport, Credentials
-from tradetui.keyring_backends import lookup_credentials, read_records, remember_file_passphrase
-from tradetui.setup_flow import Draft
+from tradetui.credentials.records import BackendReport, Credentials
+from tradetui.credentials.setup import Draft
+from tradetui.credentials.stores import lookup_credentials, read_records, remember_file_passphrase
 from tradetui.sim.server import SimInfo, SimServer
 from tradetui.ui import setup_app
 from tradetui.ui.setup_app import SetupApp, SetupOptions, StorageCheck

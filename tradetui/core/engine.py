@@ -14,16 +14,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from tradetui.config import ConfigError, Settings
-from tradetui.core.balances import LiveBalances
-from tradetui.core.breaker import CircuitBreaker
-from tradetui.core.copy import CopyTrader
-from tradetui.core.correlation import CorrelationTracker
-from tradetui.core.equity_marks import EquityMarks
-from tradetui.core.errors import EngineError
-from tradetui.core.gateway import GatewayError, is_transport_error, market_infos
+from tradetui.core.api import EngineError
+from tradetui.core.execution.orders import OrderManager
+from tradetui.core.execution.paper import PaperBroker
 from tradetui.core.instance_lock import InstanceLock, InstanceLockError
-from tradetui.core.listings import ListingMonitor
-from tradetui.core.market_data import MarketData
 from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import (
     NOT_EVALUATED,
@@ -42,16 +36,27 @@ from tradetui.core.model import (
     Side,
     TradingState,
 )
-from tradetui.core.orders import OrderManager
-from tradetui.core.paper import PaperBroker
 from tradetui.core.portfolio import Portfolio, equity
-from tradetui.core.protections import Protections
 from tradetui.core.risk import GATE_NAMES, RiskContext, RiskGuard
-from tradetui.core.signals import Signal, SignalState, TradeTape, compute_signals
+from tradetui.core.risk.correlation import CorrelationTracker
+from tradetui.core.risk.equity_marks import EquityMarks
+from tradetui.core.risk.protections import Protections
+from tradetui.core.services.copy_trading import CopyTrader
+from tradetui.core.services.listings import ListingMonitor
+from tradetui.core.services.signals import Signal, SignalState, TradeTape, compute_signals
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import CancelOrder, StrategyHost, StrategySpec, resolve_strategies
-from tradetui.core.streams import cancel_tasks, supervise
-from tradetui.core.venue import Venue, no_credentials_message, open_leader_client, open_venue
+from tradetui.core.venue.balances import LiveBalances
+from tradetui.core.venue.breaker import CircuitBreaker
+from tradetui.core.venue.client import GatewayError, is_transport_error, market_infos
+from tradetui.core.venue.connect import (
+    Venue,
+    no_credentials_message,
+    open_leader_client,
+    open_venue,
+)
+from tradetui.core.venue.market_data import MarketData
+from tradetui.core.venue.streams import cancel_tasks, supervise
 from tradetui.paths import DataPaths
 
 log = logging.getLogger("tradetui.engine")

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tradetui.core.signals import Signal
+    from tradetui.core.services.signals import Signal
 
 
 class TradingState(StrEnum):

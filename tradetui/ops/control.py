@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradetui.config import Settings
-from tradetui.core.engine import Engine, EngineError
+from tradetui.core.api import EngineError
+from tradetui.core.engine import Engine
 from tradetui.core.model import Mode, TradingState
 from tradetui.ops.alerts import Alerter
 from tradetui.ops.wire import ControlError, check_socket_path, one_line, socket_path, to_doc

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tradetui.core.errors import EngineError
+from tradetui.core.api import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import SINK_CAPACITY, LogLine
 from tradetui.ops.wire import (
@@ -179,7 +179,7 @@ class RemoteLogSource:
 
     def add_local(self, level: str, message: str) -> None:
         """A line of the console's own (the engine's log file does not have it)."""
-        self._append(self._clock(), level, "tradetui.attach", message)
+        self._append(self._clock(), level, "tradetui.cli.attach", message)
 
     def _append(self, ts: float, level: str, logger: str, message: str) -> None:
         self._seq += 1

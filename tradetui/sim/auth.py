@@ -8,8 +8,8 @@ import hashlib
 import hmac
 
 from tradetui.sim import errors
-from tradetui.sim.accounts import Account, AccountRegistry
 from tradetui.sim.errors import KrakenError
+from tradetui.sim.venue.accounts import Account, AccountRegistry
 
 
 def sign(path: str, nonce: str, body: bytes, secret: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tradetui.sim import errors
-from tradetui.sim.exchange import SimExchange
+from tradetui.sim.venue.exchange import SimExchange
 
 log = logging.getLogger(__name__)
 ERROR_KINDS = ("unavailable", "http5xx")

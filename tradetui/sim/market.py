@@ -7,11 +7,11 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradetui.sim.book import Level as Level
-from tradetui.sim.book import PairBook
 from tradetui.sim.instruments import Instruments, PairSpec
 from tradetui.sim.scenario import FlashCrash, Regimes
 from tradetui.sim.tape import Tape
+from tradetui.sim.venue.book import Level as Level
+from tradetui.sim.venue.book import PairBook
 
 LEVEL_STEP_BPS = 1.0
 """Distance between adjacent book levels, in basis points of the starting price."""

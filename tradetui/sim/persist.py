@@ -12,10 +12,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from tradetui.sim.accounts import Account, BalanceChange
-from tradetui.sim.exchange import SimExchange
 from tradetui.sim.instruments import PairSpec
-from tradetui.sim.orders import Fill, Order
+from tradetui.sim.venue.accounts import Account, BalanceChange
+from tradetui.sim.venue.exchange import SimExchange
+from tradetui.sim.venue.orders import Fill, Order
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1

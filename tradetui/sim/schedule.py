@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tradetui.sim.instruments import DELISTED_PAIR_ID, NEW_LISTING, NEW_LISTING_ASSET
 
 if TYPE_CHECKING:
-    from tradetui.sim.exchange import SimExchange
+    from tradetui.sim.venue.exchange import SimExchange
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,14 +15,14 @@ from aiohttp import web
 
 from tradetui.sim import persist
 from tradetui.sim.admin import AdminApi
-from tradetui.sim.exchange import SimExchange
 from tradetui.sim.faults import FaultInjector, Faults
 from tradetui.sim.instruments import Instruments, select_pairs
 from tradetui.sim.persist import StateSaver
-from tradetui.sim.rest import RestApi
+from tradetui.sim.rest.server import RestApi
 from tradetui.sim.scenario import FlashCrash
 from tradetui.sim.schedule import ListingSchedule
-from tradetui.sim.ws import WsApi
+from tradetui.sim.venue.exchange import SimExchange
+from tradetui.sim.ws.server import WsApi
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tradetui.ops.http import OpsServer
 
 from tradetui.config import Settings
-from tradetui.core.errors import EngineError
+from tradetui.core.api import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import redact
 from tradetui.ops.health import MonitoredEngine

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from tradetui.config import Settings
-from tradetui.core.errors import EngineError
+from tradetui.core.api import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.ui.bridge import EngineControls
 

@@ -1,4 +1,4 @@
-"""Provides SetupApp: `tradetui setup` as one Textual screen over the steps in tradetui.setup_flow."""
+"""Provides SetupApp: `tradetui setup` as one Textual screen over the steps in tradetui.credentials.setup."""
 
 from __future__ import annotations
 
@@ -23,25 +23,14 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from tradetui.credentials import (
+from tradetui.credentials.records import (
     ENV_API_KEY,
     BackendReport,
     CredentialsError,
     credentials_from_env,
     os_keyring,
 )
-from tradetui.keyring_backends import (
-    ENV_KEYRING_PASSPHRASE,
-    BackendKind,
-    CredentialStore,
-    EnvStore,
-    env_variables,
-    file_keyring_exists,
-    file_keyring_path,
-    open_file_store,
-    open_os_store,
-)
-from tradetui.setup_flow import (
+from tradetui.credentials.setup import (
     DEFAULT_ACCOUNT,
     SIM_VENUE,
     SetupError,
@@ -51,6 +40,17 @@ from tradetui.setup_flow import (
     make_draft,
     save_account,
     trade_hint,
+)
+from tradetui.credentials.stores import (
+    ENV_KEYRING_PASSPHRASE,
+    BackendKind,
+    CredentialStore,
+    EnvStore,
+    env_variables,
+    file_keyring_exists,
+    file_keyring_path,
+    open_file_store,
+    open_os_store,
 )
 from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
 
@@ -111,7 +111,7 @@ _CCXT_IMPORT = threading.Lock()
 
 def venue_ids() -> list[str]:
     """``sim`` and every ccxt.pro exchange id, for suggestions. Blocks (imports ccxt)."""
-    from tradetui.core.ccxt_loader import ccxt_module
+    from tradetui.core.venue.loader import ccxt_module
 
     with _CCXT_IMPORT:
         ccxt_module()  # installs the lean ccxt packages, ccxt.pro among them
@@ -120,8 +120,8 @@ def venue_ids() -> list[str]:
 
 def _describe_and_warm(typed: str) -> VenueInfo:
     """describe_venue, plus the imports the signed check needs, so the loop never waits on them."""
-    from tradetui.core import gateway, venue  # noqa: F401 - imported for their side effect
-    from tradetui.core.ccxt_loader import pro_exchange_class
+    from tradetui.core.venue import client, connect  # noqa: F401 - imported for their side effect
+    from tradetui.core.venue.loader import pro_exchange_class
 
     info = _describe_venue(typed)
     with _CCXT_IMPORT:

@@ -22,7 +22,7 @@ from tradetui.core.model import (
     Side,
     TradingState,
 )
-from tradetui.core.signals import Signal, TapeTrade, TradeTape
+from tradetui.core.services.signals import Signal, TapeTrade, TradeTape
 
 ZERO = Decimal(0)
 
@@ -84,7 +84,7 @@ class StrategyView:
     quotes: Mapping[str, Quote]
     books: Mapping[str, OrderBook]
     signals: Mapping[str, Signal]
-    """The latest market-intelligence call per symbol (see tradetui.core.signals)."""
+    """The latest market-intelligence call per symbol (see tradetui.core.services.signals)."""
     positions: Mapping[str, StrategyPosition]
     """This strategy's own positions, capped at what the account actually holds."""
     open_orders: tuple[Order, ...]

@@ -23,7 +23,7 @@ from tradetui.core.model import (
     Quote,
     Side,
 )
-from tradetui.core.signals import Signal, TradeTape
+from tradetui.core.services.signals import Signal, TradeTape
 from tradetui.core.strategies.base import (
     Action,
     CancelOrder,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from tradetui.core.model import Side
-from tradetui.core.signals import SignalKind
+from tradetui.core.services.signals import SignalKind
 from tradetui.core.strategies.base import (
     Action,
     Strategy,

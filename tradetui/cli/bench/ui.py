@@ -1,0 +1,427 @@
+"""Provides the UI benchmarks: the real app's first paint in a pty, and one snapshot applied."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import inspect
+import os
+import pty
+import random
+import re
+import select
+import signal
+import statistics
+import struct
+
+# Runs our own interpreter with fixed arguments.
+import subprocess  # nosec B404
+import sys
+import tempfile
+import termios
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import RenderableType
+from textual._compositor import CompositorUpdate
+from textual.screen import Screen
+from textual.timer import Timer, TimerCallback
+
+from tradetui.cli.bench.figures import Figure, percentile
+from tradetui.config import load_settings
+from tradetui.core.model import (
+    Balance,
+    BreakerSnapshot,
+    BreakerState,
+    EngineSnapshot,
+    GateResult,
+    Mode,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+    TradingState,
+)
+from tradetui.core.services.trend import TREND_BUCKET_S, TREND_POINTS, TrendHistory
+from tradetui.ui.app import TradeTuiApp
+
+FIRST_PAINT_RUNS = 5
+PTY_COLUMNS, PTY_ROWS = 120, 40
+FIRST_PAINT_TIMEOUT_S = 30.0
+QUIT_TIMEOUT_S = 30.0
+
+FRAME_SAMPLES = 200
+FRAME_WARMUP = 20
+FRAME_SIZE = (160, 48)
+SNAPSHOT_INTERVAL_S = 0.1
+"""Engine clock step between synthetic snapshots: the app's fastest refresh rate."""
+FRAME_QUIET_S = 0.05
+FRAME_SETTLE_TIMEOUT_S = 10.0
+
+_MID_PRICES = {
+    "BTC/USD": 64_250.0, "ETH/USD": 3_120.0, "SOL/USD": 142.3, "XRP/USD": 0.52,
+    "ADA/USD": 0.45, "DOGE/USD": 0.16, "DOT/USD": 7.2, "LINK/USD": 14.5,
+    "LTC/USD": 82.0, "AVAX/USD": 36.0, "ATOM/USD": 9.1, "UNI/USD": 7.8,
+    "XLM/USD": 0.11, "BCH/USD": 470.0, "ETC/USD": 27.0, "FIL/USD": 5.9,
+    "AAVE/USD": 92.0, "ALGO/USD": 0.19, "NEAR/USD": 5.4, "TRX/USD": 0.12,
+}  # fmt: skip
+_POSITIONS = {"BTC/USD": "0.015", "ETH/USD": "0.2", "SOL/USD": "4.5", "LINK/USD": "60"}
+_START_EQUITY = 10_000.0
+_CASH = 2_500.0
+
+
+class SyntheticEngine:
+    """The engine contract over generated snapshots of 20 symbols, for the frame benchmark.
+
+    `snapshot()` is as cheap as the engine's (it returns a prebuilt frozen snapshot);
+    `advance()` builds the next one, 0.1 s later, with every quote moved, so the benchmark can
+    build it outside the timed window. Commands are accepted and ignored.
+    """
+
+    def __init__(self, seed: int = 7) -> None:
+        # Simulated market or benchmark data, not security.
+        self._rng = random.Random(seed)  # nosec B311
+        self._mids = dict(_MID_PRICES)
+        self._entries = {symbol: Decimal(str(self._mids[symbol])) for symbol in _POSITIONS}
+        self._taken_at = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+        self._trends = TrendHistory()
+        # Half a minute of history, so that every sparkline is full from the first snapshot on.
+        for step in range(TREND_POINTS, 0, -1):
+            for symbol, mid in self._mids.items():
+                noisy_mid = mid * (1 + self._rng.gauss(0, 2e-3))
+                self._trends.record(symbol, noisy_mid, self._taken_at - step * TREND_BUCKET_S)
+        self._orders = tuple(
+            self._order(i, symbol) for i, symbol in enumerate(list(_MID_PRICES)[:6])
+        )
+        self.current = self._build()
+        """The snapshot `snapshot()` returns."""
+
+    def advance(self) -> EngineSnapshot:
+        """Move every quote and the clock on by one update; returns the new snapshot."""
+        self._taken_at += SNAPSHOT_INTERVAL_S
+        for symbol, mid in self._mids.items():
+            self._mids[symbol] = mid * (1 + self._rng.gauss(0, 3e-4))
+        self.current = self._build()
+        return self.current
+
+    def _build(self) -> EngineSnapshot:
+        now, rng = self._taken_at, self._rng
+        quotes: dict[str, Quote] = {}
+        for symbol, mid in self._mids.items():
+            self._trends.record(symbol, mid, now)
+            half_spread = mid * rng.uniform(0.5e-4, 2e-4)
+            bid, ask = mid - half_spread, mid + half_spread
+            last = bid if rng.random() < 0.5 else ask
+            volumes = (rng.uniform(0.1, 50), rng.uniform(0.1, 50))
+            quotes[symbol] = Quote(symbol, bid, ask, last, *volumes, now - rng.uniform(0.01, 0.3))
+        positions: dict[str, Position] = {}
+        for symbol, amount in _POSITIONS.items():
+            mark, entry = self._mids[symbol], self._entries[symbol]
+            unrealized = float(Decimal(amount)) * (mark - float(entry))
+            positions[symbol] = Position(
+                symbol, Decimal(amount), entry, Decimal("1.25"), mark, unrealized
+            )
+        equity = _CASH + sum(position.notional for position in positions.values())
+        oldest_quote_s = max(now - quote.received_at for quote in quotes.values())
+        return EngineSnapshot(
+            taken_at=now,
+            state=TradingState.ACTIVE,
+            mode=Mode.PAPER,
+            venue="sim (127.0.0.1:8901)",
+            connected=True,
+            symbols=tuple(self._mids),
+            quotes=quotes,
+            balances=self._balances(positions),
+            positions=positions,
+            open_orders=self._orders,
+            recent_orders=(),
+            gates=(
+                GateResult("trading_state", True, "OK"),
+                GateResult("circuit_breaker", True, "OK"),
+                GateResult("market_status", True, "OK"),
+                GateResult("data_quality", True, "OK", oldest_quote_s, 5.0),
+                GateResult("order_sanity", True, "OK", 0.4, 5.0),
+                GateResult("position_count", False, "TOO_MANY_POSITIONS", 4.0, 3.0),
+                GateResult("position_size", True, "OK", 12.2, 20.0),
+                GateResult("min_balance", True, "OK", _CASH, 10.0),
+                GateResult("signal_confidence", True, "OK", 0.8, 0.6, floor=True),
+            ),
+            last_rejections={
+                "position_count": GateResult(
+                    "position_count", False, "TOO_MANY_POSITIONS", 4.0, 3.0
+                ),
+            },
+            breakers=(
+                BreakerSnapshot("market_data", BreakerState.CLOSED, 0, 5, 0.0),
+                BreakerSnapshot("account", BreakerState.CLOSED, 0, 5, 0.0),
+                BreakerSnapshot("orders", BreakerState.HALF_OPEN, 2, 5, 0.0),
+            ),
+            equity=equity,
+            day_pnl=equity - _START_EQUITY,
+            trends=self._trends.all_points(),
+        )
+
+    def _balances(self, positions: dict[str, Position]) -> dict[str, Balance]:
+        cash = Decimal(str(_CASH))
+        balances = {"USD": Balance("USD", cash, Decimal(0), cash)}
+        for symbol, position in positions.items():
+            base = symbol.split("/")[0]
+            balances[base] = Balance(base, position.amount, Decimal(0), position.amount)
+        return balances
+
+    def _order(self, index: int, symbol: str) -> Order:
+        side = Side.BUY if index % 2 == 0 else Side.SELL
+        offset = 0.98 if side is Side.BUY else 1.02
+        return Order(
+            client_id=f"pulse-{index:04d}-{index * 7919:08x}",
+            symbol=symbol,
+            side=side,
+            order_type=OrderType.LIMIT,
+            amount=Decimal("0.5"),
+            price=Decimal(f"{self._mids[symbol] * offset:.6g}"),
+            mode=Mode.PAPER,
+            strategy="pulse",
+            status=OrderStatus.OPEN,
+            created_at=self._taken_at - 60 + index,
+        )
+
+    def snapshot(self) -> EngineSnapshot:
+        return self.current
+
+    async def start(self) -> None:
+        pass  # connected from the first snapshot on
+
+    async def stop(self) -> None:
+        pass
+
+    def toggle_pause(self) -> None:
+        pass
+
+    def halt(self) -> None:
+        pass
+
+    async def kill(self) -> None:
+        pass
+
+    async def flatten(self, confirmed: bool = False) -> bool:
+        return False
+
+    async def cancel_order(self, client_id: str) -> bool:
+        return False
+
+    async def release(self) -> None:
+        pass
+
+    async def set_mode(self, mode: Mode) -> None:
+        pass
+
+    def live_target(self) -> str:
+        return "nowhere: a synthetic benchmark engine"
+
+
+class _FrameBenchApp(TradeTuiApp):
+    """TradeTuiApp whose own refresh timer stays paused and whose frames are encoded and timed."""
+
+    # Textual resolves a relative CSS_PATH next to the subclass's module; use the app's file.
+    CSS_PATH = str(Path(inspect.getfile(TradeTuiApp)).with_name("app.tcss"))
+
+    def __init__(self, engine: SyntheticEngine) -> None:
+        super().__init__(engine, load_settings(None))
+        self.frame_ends_cpu_ns: list[int] = []
+        """UI-thread CPU clock at the end of every frame since the list was last cleared."""
+        self.paused_refresh_timer: Timer | None = None
+        """The app's own snapshot timer, which this benchmark never lets run."""
+
+    def set_interval(
+        self,
+        interval: float,
+        callback: TimerCallback | None = None,
+        *,
+        name: str | None = None,
+        repeat: int = 0,
+        pause: bool = False,
+    ) -> Timer:
+        # The benchmark ticks the app itself; the app's own timer would land in its samples.
+        if callback != self._tick:
+            return super().set_interval(interval, callback, name=name, repeat=repeat, pause=pause)
+        # Held here: a paused timer's task is otherwise only referenced weakly, and is collected.
+        self.paused_refresh_timer = super().set_interval(
+            interval, callback, name=name, repeat=repeat, pause=True
+        )
+        return self.paused_refresh_timer
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        super()._display(screen, renderable)
+        # Headless Textual composes each frame but skips turning it into terminal bytes; do the
+        # encoding a terminal driver would do, so that its cost is in the sample.
+        if isinstance(renderable, CompositorUpdate) and not self._batch_count:
+            renderable.render_segments(self.console)
+            self.frame_ends_cpu_ns.append(time.thread_time_ns())
+
+
+def bench_ui_frame(samples: int = FRAME_SAMPLES, warmup: int = FRAME_WARMUP) -> list[Figure]:
+    """UI-thread time to apply one snapshot of 20 symbols, every quote changed (ms, p50/p99).
+
+    A sample starts just before `app.refresh_snapshot()` (read the snapshot, diff every pane's
+    rows, update the changed cells inside `batch_update()`) and ends when the last frame that
+    snapshot caused has been composed (Textual's compositor rendering the dirty lines, and any
+    layout a changed width caused) and encoded into terminal escape
+    sequences, the way a terminal driver would before writing them. It counts the UI thread's
+    CPU time (`time.thread_time_ns`): the work of a frame, not its latency, so the wait for
+    Textual's 60 fps paint timer and time spent waiting for a busy CPU are left out; garbage
+    collections that run inside the window are in. Headless, 160x48, at most 10 snapshots/s.
+    """
+    ticks_ns, full_ns = asyncio.run(_frame_samples(samples, warmup))
+    ticks_ns.sort()
+    full_ns.sort()
+    return [
+        Figure("ui_frame.p50", percentile(ticks_ns, 50) / 1e6, "ms"),
+        Figure("ui_frame.p99", percentile(ticks_ns, 99) / 1e6, "ms"),
+        Figure("ui_frame_every_pane.p50", percentile(full_ns, 50) / 1e6, "ms"),
+    ]
+
+
+async def _frame_samples(samples: int, warmup: int) -> tuple[list[int], list[int]]:
+    """Samples of a timer tick (the slow panes redraw every 2nd or 3rd), then of a redraw of
+    every pane (what a command such as the kill switch causes)."""
+    engine = SyntheticEngine()
+    app = _FrameBenchApp(engine)
+    ticks_ns: list[int] = []
+    full_ns: list[int] = []
+    async with app.run_test(size=FRAME_SIZE) as pilot:
+        for _ in range(500):  # the app shows its first snapshot right after its first paint
+            if app.snapshots_shown:
+                break
+            await pilot.pause(0.01)
+        else:
+            raise RuntimeError("the frame benchmark's app never showed a snapshot")
+        for every_pane, samples_ns in ((False, ticks_ns), (True, full_ns)):
+            for index in range(warmup + samples):
+                engine.advance()
+                app.frame_ends_cpu_ns.clear()
+                started = time.thread_time_ns()
+                app.refresh_snapshot(every_pane=every_pane)
+                await _frames_settled(app)
+                if index >= warmup:
+                    samples_ns.append(app.frame_ends_cpu_ns[-1] - started)
+    return ticks_ns, full_ns
+
+
+async def _frames_settled(app: _FrameBenchApp) -> None:
+    """Wait until the snapshot has painted and no frame came for 50 ms (three paint ticks)."""
+    await asyncio.sleep(FRAME_QUIET_S)
+    for _ in range(int(FRAME_SETTLE_TIMEOUT_S / FRAME_QUIET_S)):
+        frames = len(app.frame_ends_cpu_ns)
+        await asyncio.sleep(FRAME_QUIET_S)
+        if frames and len(app.frame_ends_cpu_ns) == frames:
+            return
+    raise RuntimeError("a snapshot with every quote changed painted no frame within 10 s")
+
+
+def bench_ui_first_paint(runs: int = FIRST_PAINT_RUNS) -> list[Figure]:
+    """Process start to the app's first frame on a 120x40 pseudo-terminal (ms, median and max).
+
+    Runs `python -m tradetui` on a throwaway data dir with TERM=xterm-256color and times from
+    just before the spawn until the first complete frame has been read from the terminal: the
+    Markets title and "connecting…" drawn, down to the bottom row and the cursor placement that
+    ends the frame. Then presses q and waits for the process (and its in-process simulator) to
+    exit; a process that ignores q is killed and the benchmark fails.
+    """
+    samples_ms = sorted(_first_paint_ms() for _ in range(runs))
+    return [
+        Figure("ui_first_paint.median", statistics.median(samples_ms), "ms"),
+        Figure("ui_first_paint.max", samples_ms[-1], "ms"),
+    ]
+
+
+_FRAME_END = re.compile(rb"\x1b\[%d;1H.*?\x1b\[\d+;\d+H" % PTY_ROWS, re.DOTALL)
+"""The move to the bottom row, then the cursor placement Textual writes after every frame."""
+_FIRST_PAINT_TEXT = (b"Markets", "connecting…".encode())
+
+
+def _first_paint_ms() -> float:
+    with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", PTY_ROWS, PTY_COLUMNS, 0, 0))
+        # No strategy: q must quit at once, not ask about open orders.
+        env = {key: value for key, value in os.environ.items() if not _is_terminal_override(key)}
+        env.update(TERM="xterm-256color", TRADETUI_STRATEGY__ENABLED="false")
+        started = time.perf_counter()
+        # Our own interpreter and fixed arguments, no shell.
+        child = subprocess.Popen(  # nosec B603
+            [sys.executable, "-m", "tradetui", "--data-dir", data_dir],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        try:
+            output = _read_first_frame(master, started + FIRST_PAINT_TIMEOUT_S)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        finally:
+            quit_cleanly = _quit(child, master)
+            os.close(master)
+    if output is None:
+        raise RuntimeError("the app drew no first frame within 30 s")
+    if not quit_cleanly:
+        raise RuntimeError("the app did not exit within 30 s of pressing q and was killed")
+    if child.returncode != 0:
+        raise RuntimeError(f"the app exited with status {child.returncode} after q")
+    return elapsed_ms
+
+
+def _is_terminal_override(name: str) -> bool:
+    """Environment that would change the pty's size or the app's look and speed."""
+    return name in {"COLUMNS", "LINES", "NO_COLOR"} or name.startswith("TEXTUAL")
+
+
+def _read_first_frame(master: int, deadline: float) -> bytes | None:
+    """Read the terminal until the first complete frame is on it (None at the deadline or EOF)."""
+    output = bytearray()
+    while (remaining := deadline - time.perf_counter()) > 0:
+        chunk = _read_some(master, remaining)
+        if chunk is None:
+            return None
+        output += chunk
+        if all(text in output for text in _FIRST_PAINT_TEXT) and _FRAME_END.search(output):
+            return bytes(output)
+    return None
+
+
+def _read_some(master: int, timeout_s: float) -> bytes | None:
+    """What the terminal got within ``timeout_s`` (b"" if nothing); None once the app is gone."""
+    readable, _, _ = select.select([master], [], [], timeout_s)
+    if not readable:
+        return b""
+    try:
+        return os.read(master, 65536) or None
+    except OSError:  # EIO: every process holding the pty's other end has exited
+        return None
+
+
+def _quit(child: subprocess.Popen[bytes], master: int) -> bool:
+    """Press q and wait for the app to exit; True when it did, False when it had to be killed."""
+    with contextlib.suppress(OSError):
+        os.write(master, b"q")
+    deadline = time.perf_counter() + QUIT_TIMEOUT_S
+    # Keep reading: an app blocked writing to a full terminal could never exit.
+    while child.poll() is None and time.perf_counter() < deadline:
+        if _read_some(master, 0.05) is None:
+            break
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=max(0.0, deadline - time.perf_counter()))
+        return True
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signum)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
+            break
+    return False

@@ -1,0 +1,1 @@
+"""Provides the engine's services: market signals, trends, listings and copy trading."""

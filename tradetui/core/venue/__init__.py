@@ -1,0 +1,1 @@
+"""Provides the venue boundary: the only package that imports ccxt."""

@@ -1,0 +1,1 @@
+"""Provides API credentials: records, the stores that hold them, lookup and the setup steps."""

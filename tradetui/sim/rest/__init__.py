@@ -1,0 +1,1 @@
+"""Provides the simulator's Kraken REST API."""

@@ -1,0 +1,1 @@
+"""Provides the simulated venue: books, matching, accounts and orders."""

@@ -1,0 +1,1 @@
+"""Provides the simulator's Kraken WebSocket v2 API."""
