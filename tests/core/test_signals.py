@@ -8,14 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradetui.core.model import OrderBook, PublicTrade, Quote
+from tradetui.core.model import OrderBook, PublicTrade, Quote, SignalKind, SpreadClass, VolumeClass
 from tradetui.core.services.signals import (
-    SignalKind,
     SignalParams,
     SignalState,
-    SpreadClass,
     TradeTape,
-    VolumeClass,
     book_imbalance,
     classify_spread,
     classify_volume,

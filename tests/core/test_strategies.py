@@ -29,17 +29,13 @@ from tradetui.core.model import (
     PublicTrade,
     Quote,
     Side,
-    TradingState,
-)
-from tradetui.core.services.signals import (
     Signal,
     SignalKind,
-    SignalState,
     SpreadClass,
-    TradeTape,
+    TradingState,
     VolumeClass,
-    compute_signals,
 )
+from tradetui.core.services.signals import SignalState, TradeTape, compute_signals
 from tradetui.core.strategies import (
     BUILTINS,
     Action,

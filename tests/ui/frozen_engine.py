@@ -24,9 +24,12 @@ from tradetui.core.model import (
     Position,
     Quote,
     Side,
+    Signal,
+    SignalKind,
+    SpreadClass,
     TradingState,
+    VolumeClass,
 )
-from tradetui.core.services.signals import Signal, SignalKind, SpreadClass, VolumeClass
 
 FIXED_NOW = 1_767_225_600.0 + 9 * 3600 + 30 * 60 + 15
 """2026-01-01 09:30:15 UTC: the fixed clock of every frozen snapshot."""

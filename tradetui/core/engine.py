@@ -34,6 +34,7 @@ from tradetui.core.model import (
     OrderIntent,
     PublicTrade,
     Side,
+    Signal,
     TradingState,
 )
 from tradetui.core.portfolio import Portfolio, equity
@@ -43,7 +44,7 @@ from tradetui.core.risk.equity_marks import EquityMarks
 from tradetui.core.risk.protections import Protections
 from tradetui.core.services.copy_trading import CopyTrader
 from tradetui.core.services.listings import ListingMonitor
-from tradetui.core.services.signals import Signal, SignalState, TradeTape, compute_signals
+from tradetui.core.services.signals import SignalState, TradeTape, compute_signals
 from tradetui.core.store import Store, StoreError
 from tradetui.core.strategies import CancelOrder, StrategyHost, StrategySpec, resolve_strategies
 from tradetui.core.venue.balances import LiveBalances

@@ -12,13 +12,9 @@ hints, so ``decode_snapshot(encode_snapshot(s)) == s`` and the types come back a
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import importlib
-import inspect
 import json
 import os
-import sys
 import types
 import typing
 from decimal import Decimal, InvalidOperation
@@ -121,26 +117,9 @@ def decode_log_line(text: str | bytes) -> LogLine:
 
 
 @cache
-def _type_names(module_name: str) -> dict[str, Any]:
-    """A module's globals plus the names it imports only under ``if TYPE_CHECKING:`` (to break an
-    import cycle), which its string annotations still use."""
-    module = sys.modules[module_name]
-    names = dict(vars(module))
-    for node in ast.walk(ast.parse(inspect.getsource(module))):
-        if not (isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")):
-            continue
-        for statement in node.body:
-            if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
-                imported = importlib.import_module(statement.module)
-                for alias in statement.names:
-                    names[alias.asname or alias.name] = getattr(imported, alias.name)
-    return names
-
-
-@cache
 def field_types(kind: type) -> tuple[tuple[str, Any, bool], ...]:
     """(name, resolved type, required) for each init field of dataclass ``kind``."""
-    hints = typing.get_type_hints(kind, globalns=_type_names(kind.__module__))
+    hints = typing.get_type_hints(kind)
     return tuple(
         (
             f.name,

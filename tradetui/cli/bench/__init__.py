@@ -187,7 +187,7 @@ def bench_ui_frame() -> list[Figure]:
 
 
 def bench_signals() -> list[Figure]:
-    """Time to compute the signals of 20 symbols from one snapshot, in us (see bench_signals.py)."""
+    """Time to compute the signals of 20 symbols from one snapshot, in us (see cli/bench/signals.py)."""
     from tradetui.cli.bench.signals import bench_signals as run
 
     return run()

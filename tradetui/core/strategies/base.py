@@ -20,9 +20,10 @@ from tradetui.core.model import (
     OrderType,
     Quote,
     Side,
+    Signal,
     TradingState,
 )
-from tradetui.core.services.signals import Signal, TapeTrade, TradeTape
+from tradetui.core.services.signals import TapeTrade, TradeTape
 
 ZERO = Decimal(0)
 

@@ -22,8 +22,9 @@ from tradetui.core.model import (
     OrderType,
     Quote,
     Side,
+    Signal,
 )
-from tradetui.core.services.signals import Signal, TradeTape
+from tradetui.core.services.signals import TradeTape
 from tradetui.core.strategies.base import (
     Action,
     CancelOrder,

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from tradetui.core.model import Side
-from tradetui.core.services.signals import SignalKind
+from tradetui.core.model import Side, SignalKind
 from tradetui.core.strategies.base import (
     Action,
     Strategy,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tradetui.core.model import EngineSnapshot
-from tradetui.core.services.signals import Signal
+from tradetui.core.model import EngineSnapshot, Signal
 from tradetui.ui import format as fmt
 from tradetui.ui.palette import Cell
 from tradetui.ui.widgets.table_pane import Column, Row, TablePane
