@@ -13,6 +13,7 @@ import pytest
 from tradetui.config import Settings, load_settings
 from tradetui.core.engine import Engine
 from tradetui.paths import DataPaths
+from tradetui.runtime import build_engine
 
 
 def _test_dir(variable: str, prefix: str) -> None:
@@ -53,7 +54,7 @@ def make_engine(tmp_path: Path) -> Callable[..., Engine]:
     """Build engines (not started) sharing one data dir."""
 
     def build(settings: Settings | None = None) -> Engine:
-        return Engine(settings or quiet_settings(), DataPaths(tmp_path / "data").ensure())
+        return build_engine(settings or quiet_settings(), DataPaths(tmp_path / "data").ensure())
 
     return build
 

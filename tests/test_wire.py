@@ -35,6 +35,7 @@ from tradetui.logs import LogLine, LogSink
 from tradetui.ops.control import MAX_REQUEST_BYTES, ControlServer
 from tradetui.ops.remote import ControlClient
 from tradetui.ops.wire import (
+    ControlError,
     NoEngineError,
     WireError,
     decode_log_line,
@@ -237,10 +238,12 @@ async def test_commands_over_the_client_change_the_engine(
         assert engine.snapshot().state is TradingState.PAUSED
         canceled = await client.request("cancel-all")
         assert canceled["canceled"] and engine.snapshot().open_orders == ()
-        flat = await client.request("flatten")
+        with pytest.raises(ControlError, match="confirm it first"):  # the engine's rule
+            await client.request("flatten")
+        flat = await client.request("flatten", confirmed=True)
         assert flat == {"flat": True, "state": "HALTED"}
         assert all(p.amount == 0 for p in engine.snapshot().positions.values())
-        assert await client.request("release") == {"state": "PAUSED"}
+        assert await client.request("release", confirmed=True) == {"state": "PAUSED"}
         target = await client.request("live-target")
         assert target["target"] == engine.live_target()
     finally:

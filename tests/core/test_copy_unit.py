@@ -18,12 +18,15 @@ from tradetui.core.services.copy_trading import (
     plan_copy,
     scaled_amount,
 )
+from tradetui.core.venue.parse import CcxtTrade, trade_report
 
 PRICE = Decimal(60_000)
 
 
 def fill(side: Side = Side.BUY, amount: str = "0.2", price: Decimal = PRICE) -> LeaderFill:
-    return LeaderFill("T1", "BTC/USD", side, Decimal(amount), price, 1_800_000_000.0)
+    return LeaderFill(
+        "T1", "O1", "BTC/USD", side, Decimal(amount), price, Decimal(0), "USD", 1_800_000_000.0
+    )
 
 
 def rule(**changes: object) -> CopyLeader:
@@ -111,7 +114,7 @@ def test_a_copy_respects_every_cap_step_and_minimum(
 
 
 def test_leader_fills_are_read_from_ccxt_trades_or_refused() -> None:
-    trade = {
+    trade: CcxtTrade = {
         "id": "TX1",
         "symbol": "BTC/USD",
         "side": "sell",
@@ -119,13 +122,21 @@ def test_leader_fills_are_read_from_ccxt_trades_or_refused() -> None:
         "price": 61000.5,
         "timestamp": 1_800_000_000_123,
     }
-    parsed = LeaderFill.from_ccxt(trade)
+    parsed = trade_report(trade)
     assert parsed == LeaderFill(
-        "TX1", "BTC/USD", Side.SELL, Decimal("0.25"), Decimal("61000.5"), 1_800_000_000.123
+        "TX1",
+        "",
+        "BTC/USD",
+        Side.SELL,
+        Decimal("0.25"),
+        Decimal("61000.5"),
+        Decimal(0),
+        "USD",
+        1_800_000_000.123,
     )
-    assert LeaderFill.from_ccxt({**trade, "timestamp": None}) is None
-    assert LeaderFill.from_ccxt({**trade, "amount": 0}) is None
-    assert LeaderFill.from_ccxt({**trade, "side": "short"}) is None
+    assert trade_report({**trade, "timestamp": None}) is None  # type: ignore[typeddict-item]
+    assert trade_report({**trade, "amount": 0}) is None
+    assert trade_report({**trade, "side": "short"}) is None
 
 
 def test_follow_state_survives_a_round_trip() -> None:

@@ -22,6 +22,7 @@ from tradetui.core.model import (
 )
 from tradetui.core.risk import RiskContext, RiskGuard
 from tradetui.core.services.listings import REMOVED, diff_markets, event_kind, registry_status
+from tradetui.core.venue.parse import market_info
 from tradetui.sim.schedule import ListingSchedule
 
 NOW = 1_800_000_000.0
@@ -116,7 +117,8 @@ def test_applying_the_changes_makes_the_registry_match_the_venue(
     ],
 )
 def test_registry_status_of_ccxt_markets(market: dict[str, object], status: str) -> None:
-    assert registry_status(market) == status
+    rules = market_info("BTC/USD", {"base": "BTC", "quote": "USD", **market})
+    assert registry_status(rules) == status
 
 
 guard = RiskGuard(RiskSettings())

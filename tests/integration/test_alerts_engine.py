@@ -54,7 +54,7 @@ async def start_alerting(
     """A started engine whose alerts go to ``webhook``, as the headless command wires it."""
     engine = make_engine(quiet_settings(ops={"webhook_url": webhook.url}, **overrides))
     alerter = Alerter(engine.settings.ops)
-    engine.on_alert = alerter.alert
+    engine.alerts.hook = alerter.alert
     await engine.start()
     await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
     return engine, alerter
@@ -86,8 +86,8 @@ async def test_a_5xx_burst_opens_the_order_breaker_and_the_lost_orders_are_recon
     engine, alerter = await start_alerting(make_engine, webhook, venue={"breaker_open_s": 1.0})
     try:
         await engine.set_mode(Mode.LIVE)
-        engine._orders.unknown_grace_s = 1.0
-        sim = engine._venue.sim  # type: ignore[union-attr]
+        engine.reconciler.unknown_grace_s = 1.0
+        sim = engine.venue.sim.server  # type: ignore[union-attr]
         async with aiohttp.ClientSession() as admin:
             faults_url = f"{sim.info.rest}/admin/faults"
             async with admin.post(faults_url, json={"error_rate": 1.0, "error_kind": "http5xx"}):

@@ -15,12 +15,14 @@ from tests.conftest import quiet_settings
 from tests.integration.test_ctl import ctl, start_headless, status, stop, wait_for_engine
 from tests.ui.test_ui_engine import wait_for
 from tradetui.config import Settings
-from tradetui.core.engine import Engine, EngineError
+from tradetui.core.api import EngineError
+from tradetui.core.engine import Engine
 from tradetui.core.model import TradingState
-from tradetui.ops.control import ControlServer, ServedEngine
+from tradetui.ops.control import ControlServer
 from tradetui.ops.remote import ControlClient, RemoteEngine
 from tradetui.ops.wire import socket_path
 from tradetui.paths import DataPaths
+from tradetui.runtime import Runtime
 from tradetui.ui.app import TradeTuiApp
 
 SIZE = (120, 40)
@@ -146,8 +148,9 @@ async def test_attaching_to_nothing_is_one_line(tmp_path: Path) -> None:
 
 async def test_the_tui_serves_its_engine_to_ctl_while_it_runs(tmp_path: Path) -> None:
     settings = quiet_settings()
-    engine = ServedEngine(settings, DataPaths(tmp_path / "d").ensure())
-    app = TradeTuiApp(engine, settings)
+    runtime = Runtime(settings, DataPaths(tmp_path / "d").ensure())
+    app = TradeTuiApp(runtime, settings)
+    engine = runtime.engine
     path = socket_path(engine.paths.root)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, path.exists, 30, "the control socket")

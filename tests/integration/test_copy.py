@@ -19,6 +19,7 @@ from tradetui.core.services.copy_trading import CopyTrader
 from tradetui.core.venue.client import create_exchange
 from tradetui.core.venue.connect import nonce_file
 from tradetui.paths import DataPaths
+from tradetui.runtime import build_engine
 from tradetui.sim.server import SimServer
 
 ETH = "ETH/USD"
@@ -48,7 +49,7 @@ def ours(engine: Engine, symbol: str = ETH) -> Decimal:
 
 
 def trader(engine: Engine) -> CopyTrader:
-    return engine.copy_traders[0]
+    return engine.services.copy_traders[0]
 
 
 async def started(engine: Engine) -> Engine:
@@ -62,7 +63,7 @@ class Leader:
     """The leader account trading with its own key, as another person's bot would."""
 
     def __init__(self, engine: Engine) -> None:
-        info = engine._venue.sim.info  # type: ignore[union-attr]
+        info = engine.venue.sim.server.info  # type: ignore[union-attr]
         config = {**info.ccxt_config(), "apiKey": info.leader_api_key, "secret": info.leader_secret}
         # The key's shared nonce file, as every process trading with one key must use.
         self.client = create_exchange("kraken", config, nonce_file(info.leader_api_key))
@@ -135,7 +136,7 @@ async def test_a_fill_older_than_max_delay_is_skipped_and_logged(
 ) -> None:
     caplog.set_level(logging.INFO, logger="tradetui.copy")
     # The engine's clock runs two minutes ahead of the venue's: every leader fill looks stale.
-    engine = Engine(
+    engine = build_engine(
         settings(), DataPaths(tmp_path / "data").ensure(), clock=lambda: time.time() + 120
     )
     await started(engine)

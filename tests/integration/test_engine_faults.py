@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import quiet_settings, wait_until
-from tradetui.core import engine as engine_module
 from tradetui.core.engine import Engine
+from tradetui.core.execution import reconcile as reconcile_module
 from tradetui.core.model import BreakerState, Mode, OrderIntent, OrderStatus, Side, Verdict
 
 
@@ -31,7 +31,7 @@ async def live(make_engine: Callable[..., Engine], **overrides: object) -> Async
     try:
         await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
         await engine.set_mode(Mode.LIVE)
-        engine._orders.unknown_grace_s = 1.0
+        engine.reconciler.unknown_grace_s = 1.0
         yield engine
     finally:
         await engine.stop()
@@ -46,7 +46,7 @@ async def live_engine(make_engine: Callable[..., Engine]) -> AsyncIterator[Engin
 async def test_a_5xx_burst_opens_the_order_breaker_and_it_closes_after_recovery(
     live_engine: Engine,
 ) -> None:
-    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    faults = live_engine.venue.sim.server.faults  # type: ignore[union-attr]
     faults.update({"error_rate": 1.0, "error_kind": "http5xx"})
     for _ in range(3):
         await live_engine.submit(buy())
@@ -56,9 +56,9 @@ async def test_a_5xx_burst_opens_the_order_breaker_and_it_closes_after_recovery(
     faults.update({"error_rate": 0.0})
     await wait_until(lambda: breaker(live_engine, "orders") is BreakerState.CLOSED, what="close")
     # The refused orders never reached the venue: each is resolved, none is sent again.
-    await wait_until(lambda: not live_engine._orders.open_orders(Mode.LIVE), what="resolution")
+    await wait_until(lambda: not live_engine.orders.open_orders(Mode.LIVE), what="resolution")
     assert {o.error for o in live_engine.snapshot().recent_orders} == {"never reached the venue"}
-    assert await live_engine._exchange.fetch_closed_orders() == []
+    assert await live_engine.venue.client.exchange.fetch_closed_orders() == []
     again = await live_engine.submit(buy())
     assert again.verdict is Verdict.APPROVE
 
@@ -71,7 +71,7 @@ async def test_stale_data_blocks_trading_until_data_flows_again(
     async with live(make_engine, risk={"max_quote_age_s": 3.0}) as live_engine:
         # Paper: the order path never calls the venue, so only market data sees the outage.
         await live_engine.set_mode(Mode.PAPER)
-        faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+        faults = live_engine.venue.sim.server.faults  # type: ignore[union-attr]
         faults.update({"ws_stall": 0.1, "error_rate": 1.0})  # streams silent, REST refused
         await wait_until(
             lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 0) > 3.5,
@@ -92,14 +92,14 @@ async def test_stale_data_blocks_trading_until_data_flows_again(
 async def test_a_lost_ack_leaves_exactly_one_order_on_the_venue_matching_local_state(
     live_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    live_engine._venue.sim.faults.update({"lose_acks": 1})  # type: ignore[union-attr]
+    live_engine.venue.sim.server.faults.update({"lose_acks": 1})  # type: ignore[union-attr]
     await live_engine.submit(buy("ETH/USD", "0.01"))
-    [order] = live_engine._orders.open_orders(Mode.LIVE)
+    [order] = live_engine.orders.open_orders(Mode.LIVE)
     assert any("outcome unknown" in r.message for r in caplog.records)
     await wait_until(lambda: order.status.is_terminal, what="resolution")
     venue = [
         o
-        for o in await live_engine._exchange.fetch_closed_orders()
+        for o in await live_engine.venue.client.exchange.fetch_closed_orders()
         if o["clientOrderId"] == order.client_id
     ]
     assert len(venue) == 1
@@ -127,7 +127,7 @@ async def sample_quotes(engine: Engine, seconds: float) -> tuple[float, set[str]
 async def test_dropped_and_stalled_streams_never_leave_stale_quotes_and_the_stream_returns(
     live_engine: Engine,
 ) -> None:
-    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    faults = live_engine.venue.sim.server.faults  # type: ignore[union-attr]
     limit = live_engine.settings.risk.max_quote_age_s
     faults.update({"ws_disconnect": 0.5})  # every socket closed half a second after it opens
     worst_age, _ = await sample_quotes(live_engine, 4)
@@ -145,16 +145,17 @@ async def test_under_a_rate_limit_every_order_is_resolved_and_none_is_sent_twice
     live_engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The REST sync that resolves the refused orders runs every second, not every 5 s.
-    monkeypatch.setattr(engine_module, "REST_FALLBACK_S", 1.0)
-    faults = live_engine._venue.sim.faults  # type: ignore[union-attr]
+    monkeypatch.setattr(reconcile_module, "REST_FALLBACK_S", 1.0)
+    faults = live_engine.venue.sim.server.faults  # type: ignore[union-attr]
     faults.update({"rate_limit": 2})
     decisions = [await live_engine.submit(buy("SOL/USD", "0.1")) for _ in range(6)]
     faults.update({"rate_limit": 0})
     assert any("DDoSProtection" in r.message for r in caplog.records)  # the limit did bite
-    await wait_until(lambda: not live_engine._orders.open_orders(Mode.LIVE), what="resolution")
+    await wait_until(lambda: not live_engine.orders.open_orders(Mode.LIVE), what="resolution")
     sent = [o for o in live_engine.snapshot().recent_orders if o.venue_id is not None]
     on_venue = {
-        o["clientOrderId"]: o["id"] for o in await live_engine._exchange.fetch_closed_orders()
+        o["clientOrderId"]: o["id"]
+        for o in await live_engine.venue.client.exchange.fetch_closed_orders()
     }
     assert on_venue == {o.client_id: o.venue_id for o in sent}
     refused = [d for d in decisions if not d.approved]

@@ -87,7 +87,7 @@ async def test_kill_switch_halts_cancels_and_survives_a_restart(
     await restarted.start()
     try:
         assert restarted.snapshot().state is TradingState.HALTED
-        await restarted.release()
+        await restarted.release(confirmed=True)
         assert restarted.snapshot().state is TradingState.PAUSED
     finally:
         await restarted.stop()
@@ -126,7 +126,9 @@ async def test_live_mode_on_the_simulator_trades_through_ccxt(engine: Engine) ->
     assert open_order.mode is Mode.LIVE and open_order.venue_id
     await engine.kill()
     assert engine.snapshot().open_orders == ()
-    venue_open = await engine._exchange.fetch_open_orders()  # the venue itself, over ccxt
+    venue_open = (
+        await engine.venue.client.exchange.fetch_open_orders()
+    )  # the venue itself, over ccxt
     assert venue_open == []
     await engine.stop()
     live_fills = rows(engine, "SELECT side, amount FROM fills WHERE mode = 'LIVE'")
@@ -189,14 +191,14 @@ async def test_an_order_whose_ack_is_lost_is_resolved_by_client_id_never_resent(
     engine: Engine, reaches_venue: bool
 ) -> None:
     await engine.set_mode(Mode.LIVE)
-    engine._orders.unknown_grace_s = 1.0
-    exchange = engine._exchange
+    engine.reconciler.unknown_grace_s = 1.0
+    exchange = engine.venue.client.exchange
     venue_url = exchange.urls["api"]["private"]
     proxy = AckLosingProxy(venue_url, forward=reaches_venue)
     exchange.urls["api"]["private"] = await proxy.start()
     try:
         await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.01"), confidence=0.9))
-        [order] = engine._orders.open_orders(Mode.LIVE)
+        [order] = engine.orders.open_orders(Mode.LIVE)
         assert order.status is OrderStatus.UNKNOWN
         await wait_until(lambda: order.status.is_terminal, within_s=20, what="resolution")
     finally:
@@ -219,7 +221,7 @@ async def test_an_order_whose_ack_is_lost_is_resolved_by_client_id_never_resent(
 async def test_a_nonce_pushed_ahead_by_another_client_on_the_key_is_recovered_once(
     engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    exchange = engine._exchange
+    exchange = engine.venue.client.exchange
     other = type(exchange)(
         {"apiKey": exchange.apiKey, "secret": exchange.secret, "urls": exchange.urls}
     )
@@ -243,18 +245,18 @@ async def test_a_nonce_pushed_ahead_by_another_client_on_the_key_is_recovered_on
 async def test_open_orders_on_the_venue_the_engine_never_sent_are_adopted_and_killed(
     engine: Engine,
 ) -> None:
-    exchange = engine._exchange
+    exchange = engine.venue.client.exchange
     bid = engine.snapshot().quotes["BTC/USD"].bid
     foreign = await exchange.create_order(
         "BTC/USD", "limit", "buy", 0.001, round(bid * 0.95, 1), {"clientOrderId": "elsewhere-1"}
     )
-    [adopted] = await engine._orders.adopt_venue_orders()
+    [adopted] = await engine.reconciler.adopt_venue_orders()
     assert (adopted.client_id, adopted.venue_id, adopted.strategy) == (
         "elsewhere-1",
         foreign["id"],
         "adopted",
     )
-    assert await engine._orders.adopt_venue_orders() == []  # adopted once
+    assert await engine.reconciler.adopt_venue_orders() == []  # adopted once
     await engine.set_mode(Mode.LIVE)
     assert [o.venue_id for o in engine.snapshot().open_orders] == [foreign["id"]]
     await engine.kill()
@@ -265,15 +267,16 @@ async def test_day_start_and_peak_equity_survive_a_restart(
     engine: Engine, make_engine: Callable[..., Engine]
 ) -> None:
     await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.5"), confidence=0.9))
-    baseline = engine._marks.day_start(Mode.PAPER, time.time())
+    await wait_until(lambda: engine.risk.day_start_equity(Mode.PAPER) > 0, what="day start")
+    baseline = engine.risk.day_start_equity(Mode.PAPER)
     peak = engine.snapshot().peak_equity
     assert peak >= baseline > 0
     await engine.stop()
     restarted = make_engine()
     await restarted.start()
     try:
-        assert restarted._marks.day_start(Mode.PAPER, time.time()) == baseline
-        assert restarted._marks.peak(Mode.PAPER) == peak
+        assert restarted.risk.day_start_equity(Mode.PAPER) == baseline
+        assert restarted.risk.peak_equity(Mode.PAPER) == peak
     finally:
         await restarted.stop()
 
@@ -281,9 +284,9 @@ async def test_day_start_and_peak_equity_survive_a_restart(
 async def test_live_fills_arrive_over_the_executions_stream_without_rest_polling(
     make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tradetui.core.engine as engine_module
+    import tradetui.core.execution.reconcile as reconcile_module
 
-    monkeypatch.setattr(engine_module, "LIVE_SYNC_INTERVAL_S", 3600.0)  # REST sync never runs
+    monkeypatch.setattr(reconcile_module, "LIVE_SYNC_INTERVAL_S", 3600.0)  # REST sync never runs
     engine = make_engine()
     await engine.start()
     try:
@@ -374,14 +377,14 @@ async def test_live_flatten_is_checked_against_the_venue(engine: Engine) -> None
     await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("3"), confidence=0.9))
     await wait_until(lambda: "SOL/USD" in engine.snapshot().positions, what="live fill")
     assert await engine.flatten(confirmed=True)
-    venue_trades = await engine._exchange.fetch_my_trades("SOL/USD")
+    venue_trades = await engine.venue.client.exchange.fetch_my_trades("SOL/USD")
     bought = sum(t["amount"] for t in venue_trades if t["side"] == "buy")
     sold = sum(t["amount"] for t in venue_trades if t["side"] == "sell")
     assert bought == sold == 3
 
 
 async def test_live_mode_keeps_the_venue_dead_mans_switch_armed(engine: Engine) -> None:
-    deadman = engine._venue.sim.exchange.deadman  # type: ignore[union-attr]
+    deadman = engine.venue.sim.server.exchange.deadman  # type: ignore[union-attr]
     assert deadman.triggers == {}
     await engine.set_mode(Mode.LIVE)
     await wait_until(lambda: bool(deadman.triggers), what="armed")
@@ -399,21 +402,21 @@ async def test_each_control_survives_a_restart_on_the_same_data_dir(
     engine: Engine, make_engine: Callable[..., Engine], control: str, expected: TradingState
 ) -> None:
     if control == "pause":
-        engine.pause()
+        await engine.pause()
         blocked = await engine.submit(
             OrderIntent("ETH/USD", Side.BUY, Decimal("0.1"), confidence=0.9)
         )
         assert blocked.rejected_by is not None and blocked.rejected_by.code == "PAUSED"
     else:
         await engine.kill()
-        await engine.release()
+        await engine.release(confirmed=True)
     assert engine.snapshot().state is expected
     await engine.stop()
     restarted = make_engine()
     await restarted.start()
     try:
         assert restarted.snapshot().state is expected
-        restarted.resume()
+        await restarted.resume()
         assert restarted.snapshot().state is TradingState.ACTIVE
     finally:
         await restarted.stop()
@@ -429,7 +432,9 @@ async def test_one_open_order_can_be_canceled_and_only_that_one(engine: Engine, 
     assert [o.client_id for o in engine.snapshot().open_orders] == [second.client_id]
     assert not await engine.cancel_order(first.client_id)  # already gone
     if mode is Mode.LIVE:
-        venue_open = [o["clientOrderId"] for o in await engine._exchange.fetch_open_orders()]
+        venue_open = [
+            o["clientOrderId"] for o in await engine.venue.client.exchange.fetch_open_orders()
+        ]
         assert venue_open == [second.client_id]
 
 

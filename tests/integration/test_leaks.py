@@ -25,9 +25,9 @@ from textual.widgets import RichLog
 
 from tests.conftest import quiet_settings
 from tests.ui.test_ui_engine import SIZE, wait_for
-from tradetui.core.engine import Engine
 from tradetui.logs import LOG_FILE_NAME, flush_logging, setup_logging, shutdown_logging
 from tradetui.paths import DataPaths
+from tradetui.runtime import build_engine
 from tradetui.sim.server import SimServer
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.widgets.logs import LogsPane
@@ -191,10 +191,11 @@ def test_a_debug_session_with_failing_signed_calls_and_a_raising_strategy_leaks_
 CRASHING_RUN = """\
 import sys
 
+from tradetui import runtime
 from tradetui.cli import run as cli
 
 key, secret, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
-real_run = cli._run_headless
+real_run = runtime.run_headless
 
 
 async def run_then_crash(*args, **kwargs):
@@ -202,7 +203,7 @@ async def run_then_crash(*args, **kwargs):
     raise RuntimeError(f"unexpected state holding {key} and {secret}")
 
 
-cli._run_headless = run_then_crash
+runtime.run_headless = run_then_crash
 sys.exit(cli.main(argv))
 """
 
@@ -259,7 +260,7 @@ async def test_the_console_of_a_failing_live_session_shows_no_credentials(
         strategies=[{"path": str(strategy_file), "symbols": ["BTC/USD"], "budget": 100}],
     )
     sink = setup_logging(tmp_path / "logs", "DEBUG")
-    engine = Engine(settings, DataPaths(tmp_path / "data").ensure())
+    engine = build_engine(settings, DataPaths(tmp_path / "data").ensure())
     app = TradeTuiApp(engine, settings, sink)
     screens: list[str] = []
     try:

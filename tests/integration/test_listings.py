@@ -31,7 +31,7 @@ def rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
 
 def skip_to(engine: Engine, elapsed_s: float) -> None:
     """Move the simulator's listing timetable to ``elapsed_s`` after its start."""
-    runner: ScheduleRunner = engine._venue.sim.exchange.schedule  # type: ignore[union-attr]
+    runner: ScheduleRunner = engine.venue.sim.server.exchange.schedule  # type: ignore[union-attr]
     runner.skip_ahead(elapsed_s - (time.time() - runner.started_at))
 
 
@@ -42,7 +42,9 @@ def events(engine: Engine) -> list[tuple[str, str, str]]:
 async def started(engine: Engine) -> Engine:
     await engine.start()
     await wait_until(lambda: len(engine.snapshot().quotes) == len(SYMBOLS), what="quotes")
-    await wait_until(lambda: engine.listings is not None and engine.listings.reloads > 0)
+    await wait_until(
+        lambda: engine.services.listings is not None and engine.services.listings.reloads > 0
+    )
     return engine
 
 
@@ -61,7 +63,7 @@ async def test_listing_and_delisting_are_reported_and_the_guard_blocks_the_symbo
 
         skip_to(engine, 181)
         await wait_until(lambda: ("listed", "LINK/USD", "active") in events(engine), what="LINK")
-        assert "LINK/USD" in engine.new_listings
+        assert "LINK/USD" in engine.signals.new_listings
 
         skip_to(engine, 211)
         reduce_only = ("status_changed", DOT, "reduce_only")
@@ -113,14 +115,14 @@ async def test_hold_keeps_the_position_and_alerts_when_it_can_no_longer_be_sold(
 ) -> None:
     engine = make_engine(settings("hold"))
     alerts: list[tuple[str, str]] = []
-    engine.on_alert = lambda kind, subject, message, **fields: alerts.append((kind, subject))
+    engine.alerts.hook = lambda kind, subject, message, **fields: alerts.append((kind, subject))
     await started(engine)
     try:
         assert (await buy_dot(engine)).verdict is Verdict.APPROVE
         skip_to(engine, 211)
         await wait_until(lambda: ("status_changed", DOT, "reduce_only") in events(engine))
-        reloads = engine.listings.reloads  # type: ignore[union-attr]
-        await wait_until(lambda: engine.listings.reloads > reloads + 2)  # type: ignore[union-attr]
+        reloads = engine.services.listings.reloads  # type: ignore[union-attr]
+        await wait_until(lambda: engine.services.listings.reloads > reloads + 2)  # type: ignore[union-attr]
         assert engine.snapshot().positions[DOT].amount == Decimal(20), "hold does not sell"
         skip_to(engine, 241)
         await wait_until(lambda: ("delisting_stuck", DOT) in alerts, what="stuck alert")
@@ -138,16 +140,17 @@ async def test_a_restart_announces_what_changed_meanwhile_and_nothing_it_knew(
     try:
         skip_to(first, 181)
         await wait_until(lambda: ("listed", "LINK/USD", "active") in events(first), what="LINK")
-        assert first.listings is not None
-        await first.listings.stop()  # from here on nobody watches, as if the engine were down
+        assert first.services.listings is not None
+        # From here on nobody watches, as if the engine were down.
+        await first.services.listings.stop()
         skip_to(first, 211)
-        instruments = first._venue.sim.exchange.instruments  # type: ignore[union-attr]
+        instruments = first.venue.sim.server.exchange.instruments  # type: ignore[union-attr]
         await wait_until(lambda: instruments.status.get("DOTUSD") == "reduce_only")
     finally:
         await first.stop()
     second = await started(make_engine(settings()))  # same data dir: registry and venue state
     try:
-        await wait_until(lambda: second.listings.reloads >= 3)  # type: ignore[union-attr]
+        await wait_until(lambda: second.services.listings.reloads >= 3)  # type: ignore[union-attr]
         assert events(second) == [("status_changed", DOT, "reduce_only")]
     finally:
         await second.stop()

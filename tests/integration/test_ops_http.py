@@ -103,7 +103,7 @@ async def test_health_is_down_then_ok_then_degraded_on_a_ws_stall_then_halted(
         assert set(components["market_data"]["symbols"]) == set(engine.settings.symbols)
         assert set(components["breakers"]) == {"market_data", "account", "orders"}
 
-        engine._venue.sim.faults.update({"ws_stall": 0.1})  # type: ignore[union-attr]
+        engine.venue.sim.server.faults.update({"ws_stall": 0.1})  # type: ignore[union-attr]
         code, document = await await_health(client, server, "degraded")
         assert code == 200
         symbols = document["components"]["market_data"]["symbols"]
@@ -179,7 +179,7 @@ async def test_an_open_breaker_degrades_health_and_shows_in_metrics(
     try:
         await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
         await engine.set_mode(Mode.LIVE)
-        faults = engine._venue.sim.faults  # type: ignore[union-attr]
+        faults = engine.venue.sim.server.faults  # type: ignore[union-attr]
         faults.update({"error_rate": 1.0, "error_kind": "http5xx"})
         for _ in range(3):
             await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("0.5"), confidence=0.9))

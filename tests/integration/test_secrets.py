@@ -23,7 +23,7 @@ async def test_venue_credentials_are_masked_in_every_log_record(
         await engine.set_mode(Mode.LIVE)
         await wait_until(lambda: bool(engine.snapshot().quotes.get("BTC/USD")), what="quote")
         await engine.submit(OrderIntent("BTC/USD", Side.BUY, Decimal("0.001"), confidence=0.9))
-        api_key, secret = engine._exchange.apiKey, engine._exchange.secret
+        api_key, secret = engine.venue.client.exchange.apiKey, engine.venue.client.exchange.secret
         # What a careless error path would do: put both in a message.
         logging.getLogger("tradetui.gateway").error("auth failed for %s with %s", api_key, secret)
     finally:

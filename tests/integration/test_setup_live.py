@@ -81,7 +81,9 @@ async def test_a_key_stored_by_setup_is_what_a_live_engine_trades_with(
     await engine.start()
     try:
         assert engine.snapshot().mode is Mode.LIVE
-        assert engine._exchange.apiKey == sim.api_key  # read back from the encrypted file
+        assert (
+            engine.venue.client.exchange.apiKey == sim.api_key
+        )  # read back from the encrypted file
         await wait_until(lambda: "BTC" in engine.snapshot().balances, what="venue balances")
         assert engine.snapshot().balances["BTC"].total == Decimal(1)  # the sim account's own
         await wait_until(lambda: "SOL/USD" in engine.snapshot().quotes, what="quote")
@@ -90,7 +92,7 @@ async def test_a_key_stored_by_setup_is_what_a_live_engine_trades_with(
         )
         assert decision.approved
         await wait_until(lambda: "SOL/USD" in engine.snapshot().positions, what="live fill")
-        venue_trades = await engine._exchange.fetch_my_trades("SOL/USD")
+        venue_trades = await engine.venue.client.exchange.fetch_my_trades("SOL/USD")
         assert [trade["amount"] for trade in venue_trades] == [1.0]
     finally:
         await engine.stop()

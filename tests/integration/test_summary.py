@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.test_headless import stop_after_first_paper_fill
 from tradetui.core.model import Mode
-from tradetui.core.store import SCHEMA
+from tradetui.core.store import migrate
 from tradetui.core.summary import format_summary, summarize
 
 
@@ -21,7 +21,7 @@ def ledger(path: Path, fills: list[tuple[str, str, str, str, str, float]]) -> Pa
     """A database holding ``fills`` as (symbol, side, amount, price, fee, ts), paper mode."""
     database = path / "t.db"
     with sqlite3.connect(database) as db:
-        db.executescript(SCHEMA)
+        migrate(db)
         for n, (symbol, side, amount, price, fee, ts) in enumerate(fills):
             db.execute(
                 "INSERT INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",

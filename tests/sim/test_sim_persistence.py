@@ -15,8 +15,9 @@ import pytest
 from ccxt.base.errors import InvalidNonce
 
 from tradetui.config import VenueSettings
-from tradetui.core.venue.client import GatewayError
 from tradetui.core.venue.connect import open_venue
+from tradetui.core.venue.errors import VenueSetupError
+from tradetui.runtime import venue_access
 from tradetui.sim.persist import SimStateError, StateSaver, restore, snapshot
 from tradetui.sim.server import SimServer
 from tradetui.sim.venue.exchange import SimExchange
@@ -169,29 +170,31 @@ async def test_cli_reports_a_corrupt_state_file_in_one_line(tmp_path: Path) -> N
 async def test_embedded_venue_keeps_its_state_in_the_data_dir(tmp_path: Path) -> None:
     """tradetui's built-in simulator: a restart meets the same key, orders and balances."""
     settings = VenueSettings(exchange="sim")
-    venue = await within(open_venue(settings, tmp_path, need_credentials=True))
+    venue = await within(open_venue(settings, tmp_path, True, venue_access()))
     try:
-        first_key = venue.exchange.apiKey
-        order = await within(venue.exchange.create_order("ETH/USD", "limit", "buy", 0.01, 1000))
+        first_key = venue.client.exchange.apiKey
+        order = await within(
+            venue.client.exchange.create_order("ETH/USD", "limit", "buy", 0.01, 1000)
+        )
     finally:
         await venue.close()
     assert (tmp_path / "sim-state.json").exists()
 
-    venue = await within(open_venue(settings, tmp_path, need_credentials=True))
+    venue = await within(open_venue(settings, tmp_path, True, venue_access()))
     try:
-        assert venue.exchange.apiKey == first_key
-        open_orders = await within(venue.exchange.fetch_open_orders())
+        assert venue.client.exchange.apiKey == first_key
+        open_orders = await within(venue.client.exchange.fetch_open_orders())
         assert [o["id"] for o in open_orders] == [order["id"]]
     finally:
         await venue.close()
 
 
-async def test_embedded_venue_reports_a_corrupt_state_file_as_gateway_error(
+async def test_embedded_venue_reports_a_corrupt_state_file_as_a_setup_error(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "sim-state.json").write_text("{not json")
-    with pytest.raises(GatewayError, match="sim-state.json is unreadable"):
-        await within(open_venue(VenueSettings(exchange="sim"), tmp_path, need_credentials=False))
+    with pytest.raises(VenueSetupError, match="sim-state.json is unreadable"):
+        await within(open_venue(VenueSettings(exchange="sim"), tmp_path, False, venue_access()))
 
 
 def test_pairs_listed_before_a_restart_are_listed_after_it() -> None:

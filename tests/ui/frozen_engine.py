@@ -14,6 +14,7 @@ from tradetui.core.model import (
     Balance,
     BreakerSnapshot,
     BreakerState,
+    CancelReport,
     CopyDrift,
     EngineSnapshot,
     GateResult,
@@ -30,6 +31,7 @@ from tradetui.core.model import (
     TradingState,
     VolumeClass,
 )
+from tradetui.core.risk.trading_state import TradingStateMachine, require_confirmation
 
 FIXED_NOW = 1_767_225_600.0 + 9 * 3600 + 30 * 60 + 15
 """2026-01-01 09:30:15 UTC: the fixed clock of every frozen snapshot."""
@@ -193,10 +195,15 @@ def stale_snapshot() -> EngineSnapshot:
 
 
 class FrozenEngine:
-    """Implements the engine contract over a fixed snapshot; records the commands it received."""
+    """Implements the engine contract over a fixed snapshot; records the commands it received.
+
+    Trading-state commands go through the engine's own TradingStateMachine, so a console test
+    meets exactly the engine's rules and refusals."""
 
     def __init__(self, snapshot: EngineSnapshot | None = None) -> None:
         self.current = snapshot if snapshot is not None else frozen_snapshot()
+        self._trading = TradingStateMachine(self.current.state, self._state_changed)
+        """The engine's own trading-state rules, so the console meets the same refusals."""
         self.commands: list[str] = []
         self.started = False
         self.stopped = False
@@ -210,21 +217,35 @@ class FrozenEngine:
     def snapshot(self) -> EngineSnapshot:
         return self.current
 
-    def toggle_pause(self) -> None:
-        self.commands.append("toggle_pause")
-        flip = {TradingState.ACTIVE: TradingState.PAUSED, TradingState.PAUSED: TradingState.ACTIVE}
-        self._replace(state=flip.get(self.current.state, self.current.state))
-
     def halt(self) -> None:
-        self._replace(state=TradingState.HALTED)
+        self._trading.halt()
 
     async def kill(self) -> None:
         self.commands.append("kill")
-        self._replace(state=TradingState.HALTED, open_orders=())
+        self._trading.halt()
+        self._replace(open_orders=())
+
+    async def pause(self) -> None:
+        self.commands.append("pause")
+        self._trading.pause()
+
+    async def resume(self) -> None:
+        self.commands.append("resume")
+        self._trading.resume()
+
+    async def toggle_pause(self) -> None:
+        self.commands.append("toggle_pause")
+        self._trading.toggle_pause()
+
+    async def release(self, confirmed: bool = False) -> None:
+        self.commands.append(f"release confirmed={confirmed}")
+        self._trading.release(confirmed)
 
     async def flatten(self, confirmed: bool = False) -> bool:
         self.commands.append(f"flatten confirmed={confirmed}")
-        self._replace(state=TradingState.HALTED, open_orders=(), positions={})
+        require_confirmation("flatten", confirmed)
+        self._trading.halt()
+        self._replace(open_orders=(), positions={})
         return True
 
     async def cancel_order(self, client_id: str) -> bool:
@@ -234,10 +255,11 @@ class FrozenEngine:
         self._replace(open_orders=remaining)
         return canceled
 
-    async def release(self) -> None:
-        self.commands.append("release")
-        if self.current.state is TradingState.HALTED:
-            self._replace(state=TradingState.PAUSED)
+    async def cancel_all(self) -> CancelReport:
+        self.commands.append("cancel_all")
+        canceled = tuple(o.client_id for o in self.current.open_orders)
+        self._replace(open_orders=())
+        return CancelReport(canceled)
 
     async def set_mode(self, mode: Mode) -> None:
         self.commands.append(f"set_mode {mode.value}")
@@ -245,6 +267,9 @@ class FrozenEngine:
 
     def live_target(self) -> str:
         return "account 'sim-main' on venue sim (127.0.0.1:8901)"
+
+    def _state_changed(self, previous: TradingState, state: TradingState) -> None:
+        self._replace(state=state)
 
     def _replace(self, **changes: object) -> None:
         self.current = dataclasses.replace(self.current, **changes)  # type: ignore[arg-type]

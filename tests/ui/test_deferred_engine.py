@@ -42,7 +42,7 @@ async def test_start_builds_the_engine_and_forwards_everything_to_it() -> None:
     assert real.started and engine.engine is real
     assert engine.snapshot() is real.snapshot()
     await engine.cancel_order(real.snapshot().open_orders[0].client_id)
-    engine.toggle_pause()
+    await engine.toggle_pause()
     await engine.stop()
     assert real.commands[-1] == "toggle_pause" and real.commands[0].startswith("cancel_order")
     assert real.stopped
@@ -55,7 +55,8 @@ async def test_a_kill_switch_pulled_before_the_engine_exists_halts_and_cancels_o
     engine = deferred(built)
     await engine.kill()
     assert engine.snapshot().state is TradingState.HALTED
-    engine.toggle_pause()  # no effect while halted, as in the engine
+    with pytest.raises(EngineError, match="trading is HALTED"):  # refused, as by the engine
+        await engine.toggle_pause()
     assert engine.snapshot().state is TradingState.HALTED
     await engine.start()
     (real,) = built
@@ -67,18 +68,19 @@ async def test_a_kill_switch_pulled_before_the_engine_exists_halts_and_cancels_o
 async def test_a_pause_before_the_engine_exists_carries_over() -> None:
     built: list[FrozenEngine] = []
     engine = deferred(built)
-    engine.toggle_pause()
+    await engine.toggle_pause()
     assert engine.snapshot().state is TradingState.PAUSED
     await engine.start()
     assert built[0].snapshot().state is TradingState.PAUSED
+    assert built[0].commands == ["pause"]  # handed over before start
 
 
-@pytest.mark.parametrize("command", ["flatten", "release", "set_mode", "cancel_order"])
+@pytest.mark.parametrize("command", ["flatten", "cancel_all", "set_mode", "cancel_order"])
 async def test_commands_that_need_the_engine_say_it_is_still_starting(command: str) -> None:
     engine = deferred([])
     calls = {
         "flatten": lambda: engine.flatten(confirmed=True),
-        "release": engine.release,
+        "cancel_all": engine.cancel_all,
         "set_mode": lambda: engine.set_mode(Mode.LIVE),
         "cancel_order": lambda: engine.cancel_order("x"),
     }

@@ -80,14 +80,16 @@ async def test_pause_toggles_active_and_paused() -> None:
         assert app.query_one(StatusHeader).state_text == "ACTIVE"
 
 
-async def test_pause_while_halted_leaves_the_engine_alone() -> None:
-    """Guards against `p` un-halting: toggling is never sent while the kill switch is engaged."""
+async def test_pause_while_halted_shows_the_engines_refusal_and_stays_halted() -> None:
+    """Guards against `p` un-halting: the console asks, the engine refuses, the console reports."""
     engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), state=TradingState.HALTED))
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("p")
-        assert "toggle_pause" not in engine.commands
+        await pilot.pause()
         assert engine.snapshot().state is TradingState.HALTED
+        notices = [str(n.message) for n in app._notifications]
+        assert any("release the kill switch first" in notice for notice in notices)
 
 
 async def test_going_live_asks_and_names_the_target() -> None:

@@ -16,6 +16,7 @@ from tradetui.core.engine import Engine
 from tradetui.core.model import Mode, TradingState
 from tradetui.logs import LogSink
 from tradetui.paths import DataPaths
+from tradetui.runtime import build_engine
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.deferred_engine import DeferredEngine
 from tradetui.ui.screens.confirm import ConfirmScreen
@@ -62,7 +63,7 @@ def log_sink() -> Iterator[LogSink]:
 def app(tmp_path: Path, log_sink: LogSink) -> TradeTuiApp:
     """The console over a real, not yet started engine with default settings (paper, embedded sim)."""
     settings = Settings()
-    engine = Engine(settings, DataPaths(tmp_path / "data").ensure())
+    engine = build_engine(settings, DataPaths(tmp_path / "data").ensure())
     return TradeTuiApp(engine, settings, log_sink)
 
 
@@ -97,7 +98,7 @@ async def test_the_console_paints_before_the_engine_is_built_and_k_then_still_ha
     def build() -> Engine:
         markets = app.query_one("#markets", TablePane)
         painted_before_build.append(app.snapshots_shown > 0 and markets.row_keys == [])
-        return Engine(settings, paths)
+        return build_engine(settings, paths)
 
     deferred = DeferredEngine(build, settings, modules=("tradetui.core.engine",))
     app = TradeTuiApp(deferred, settings, log_sink)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tradetui.cli.options import add_common
 from tradetui.core.model import BreakerState, EngineSnapshot
 from tradetui.ops.remote import ControlClient
 from tradetui.ops.wire import ControlError, from_doc
@@ -47,12 +48,11 @@ DESTRUCTIVE: dict[str, str] = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        type=Path,
-        default=argparse.SUPPRESS,
-        help="the running engine's data dir (default: the platform's, as for tradetui)",
+    common = add_common(
+        argparse.ArgumentParser(add_help=False),
+        config=None,
+        data_dir="the running engine's data dir (default: the platform's, as for tradetui)",
+        suppress_defaults=True,
     )
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the raw answer"
@@ -86,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        result = asyncio.run(_request(data_dir, args.command))
+        # Confirmed with --yes (checked above); the engine decides what needs confirming.
+        result = asyncio.run(
+            _request(data_dir, args.command, confirmed=args.command in DESTRUCTIVE)
+        )
     except ControlError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
@@ -110,11 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _request(data_dir: Path, command: str) -> Any:
+async def _request(data_dir: Path, command: str, confirmed: bool) -> Any:
     client = ControlClient(data_dir)
     await client.connect()
     try:
-        return await client.request(command)
+        return await client.request(command, **({"confirmed": True} if confirmed else {}))
     finally:
         await client.close()
 

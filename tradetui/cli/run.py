@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tradetui.cli.options import add_common
 
 if TYPE_CHECKING:
     from tradetui.config import Settings
-    from tradetui.logs import LogSink
-    from tradetui.paths import DataPaths
-    from tradetui.ui.bridge import EngineControls
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,8 +19,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="tradetui",
         description="Terminal trading bot. Sub-commands: sim, setup, bench, serve, ctl, attach (see `tradetui CMD -h`).",
     )
-    parser.add_argument("--config", type=Path, help="TOML config file")
-    parser.add_argument("--data-dir", type=Path, help="where the database and logs live")
+    add_common(parser, debug=True)
     parser.add_argument(
         "--no-ui", action="store_true", help="run the engine headless, logging to stdout"
     )
@@ -44,12 +39,6 @@ def _parser() -> argparse.ArgumentParser:
         "--strategy",
         metavar="NAME",
         help="run only this built-in strategy (pulse, intel, crossover, grid), overriding the config",
-    )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="log at DEBUG, ccxt's requests included (secrets masked), and print the full "
-        "(masked) traceback of an unexpected error",
     )
     return parser
 
@@ -91,25 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         # ccxt logs each request and response (signed headers included) at DEBUG; the writer masks them.
         logging.getLogger("ccxt").setLevel(logging.DEBUG)
     try:
+        from tradetui import runtime
+
         if args.no_ui:
             summary: list[str] = []
-            code = asyncio.run(_run_headless(settings, paths, args.run_for, sink, summary))
+            code = asyncio.run(runtime.run_headless(settings, paths, args.run_for, sink, summary))
             shutdown_logging()  # the summary table follows the last log line
             # JSON stdout stays JSON lines: there the `summary` record is the summary.
             if summary and (args.log_format or settings.ops.log_format) != "json":
                 print("\n".join(summary), flush=True)
             return code
-        from tradetui.ui.app import run_app
-        from tradetui.ui.deferred_engine import DeferredEngine
-
-        def build_engine() -> EngineControls:
-            from tradetui.ops.control import ServedEngine
-
-            return ServedEngine(settings, paths, sink)
-
-        # The engine's modules are imported after the first paint, off the event loop.
-        engine = DeferredEngine(build_engine, settings, modules=("tradetui.ops.control",))
-        return run_app(engine, settings, sink)
+        return runtime.run_console(settings, paths, sink)
     except Exception as exc:  # noqa: BLE001 - the crash report, redacted, instead of a raw traceback
         _report_crash(exc, full=args.debug)
         return 1
@@ -148,70 +129,3 @@ def _checked_strategies(settings: Settings, name: str | None) -> Settings:
         settings = select_strategy(settings, name)
     resolve_strategies(settings)
     return settings
-
-
-def _reopen_log_files() -> None:
-    """SIGHUP, headless: keep trading and reopen the log files (after an external rotation)."""
-    from tradetui.logs import reopen_log_files
-
-    reopen_log_files()
-    logging.getLogger("tradetui").info(
-        "SIGHUP: log files reopened", extra={"event": "logs_reopened"}
-    )
-
-
-async def _run_headless(
-    settings: Settings,
-    paths: DataPaths,
-    run_for: float | None,
-    sink: LogSink | None = None,
-    summary: list[str] | None = None,
-) -> int:
-    from tradetui.core.api import EngineError
-    from tradetui.core.engine import Engine
-    from tradetui.logs import redact
-    from tradetui.ops.alerts import Alerter
-    from tradetui.ops.control import ControlServer, SignalKillSwitch
-    from tradetui.ops.http import OpsServer, start_ops_server
-
-    engine = Engine(settings, paths)
-    alerter = Alerter(settings.ops)
-    engine.on_alert = alerter.alert
-    ops_server: OpsServer | None = None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    # A server's SIGHUP (an SSH session closing, logrotate) must not stop a headless bot.
-    loop.add_signal_handler(signal.SIGHUP, _reopen_log_files)
-    kill_switch = SignalKillSwitch(engine)  # SIGUSR1; installed before start, or it would kill us
-    kill_switch.install()
-    control = ControlServer(engine, paths.root, sink)
-    started_at: float | None = None
-    # Whatever happens, stop the engine: its store thread would otherwise keep the process alive.
-    try:
-        try:
-            await engine.start()
-        except EngineError as exc:
-            print(f"tradetui: {redact(str(exc))}", file=sys.stderr)
-            return 2
-        started_at = engine.snapshot().taken_at
-        kill_switch.ready()
-        await control.start_logged()  # after start: the data-dir lock is ours, a socket file stale
-        if settings.ops.http_enabled:
-            ops_server = await start_ops_server(engine)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), run_for)
-        return 0
-    finally:
-        await control.close()
-        await kill_switch.drain()
-        if ops_server is not None:
-            await ops_server.stop()
-        final = engine.snapshot() if started_at is not None else None
-        await engine.stop()
-        await alerter.aclose()  # the engine-stopped alert goes out before the loop ends
-        if final is not None and started_at is not None and summary is not None:
-            from tradetui.core.summary import report_session
-
-            summary += report_session(paths.database, final, started_at, engine.strategy_refusals())

@@ -15,6 +15,8 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from tradetui.cli.options import add_common
+
 APP_TITLE = "tradetui"
 TAB_STOP_TIMEOUT_S = 30.0
 """How long stopping the server waits for each tab's app to stop its engine."""
@@ -41,9 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--public-url", help="the URL browsers reach this server at (proxies, remote hosts)"
     )
-    parser.add_argument("--config", type=Path, help="TOML config file")
-    parser.add_argument("--data-dir", type=Path, help="where the database and logs live")
-    return parser
+    return add_common(parser)
 
 
 def is_loopback(host: str) -> bool:

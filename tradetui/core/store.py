@@ -7,8 +7,9 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,28 @@ from tradetui.core.model import (
 
 log = logging.getLogger("tradetui.store")
 
-SCHEMA_VERSION = 1
 
-SCHEMA = """
+class Key(StrEnum):
+    """The keys of the ``kv`` table. A key marked per ledger or per leader is stored as
+    ``<key>:<qualifier>`` (``day_start:PAPER``, ``copy:whale``)."""
+
+    SCHEMA_VERSION = "schema_version"
+    """Which migration the database is at."""
+    TRADING_STATE = "trading_state"
+    """ACTIVE, PAUSED or HALTED: restored at start-up, so a kill switch survives a restart."""
+    SESSION = "session"
+    """``running`` while an engine runs, ``clean`` after a clean stop: tells a crash apart."""
+    COOLDOWNS = "cooldowns"
+    """JSON: cooldown end time by symbol (``*`` for all)."""
+    DAY_START = "day_start"
+    """Per ledger: ``<UTC day> <equity>``, the daily-loss reference."""
+    PEAK_EQUITY = "peak_equity"
+    """Per ledger: the highest fully priced equity, the drawdown reference."""
+    COPY = "copy"
+    """Per leader: the copy trader's handled fills and tallies (JSON)."""
+
+
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS orders (
     client_id TEXT PRIMARY KEY, mode TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,
@@ -55,6 +75,47 @@ CREATE TABLE IF NOT EXISTS markets (
 );
 """
 
+Migration = Callable[[sqlite3.Connection], None]
+"""One step of the schema, run inside one transaction on a plain sqlite3 connection."""
+
+
+def _create_v1(db: sqlite3.Connection) -> None:
+    db.executescript(_SCHEMA_V1)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_create_v1,)
+"""``MIGRATIONS[n]`` takes a database from schema version ``n`` to ``n + 1`` (0: empty file)."""
+
+
+def schema_version() -> int:
+    """The schema version this tradetui writes."""
+    return len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring ``db`` to the current schema; returns the version it was at. A database of a newer
+    tradetui is refused (StoreError), never rewritten."""
+    has_kv = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'")
+    row = (
+        db.execute("SELECT value FROM kv WHERE key = ?", (Key.SCHEMA_VERSION.value,)).fetchone()
+        if has_kv.fetchone()
+        else None
+    )
+    found = int(row[0]) if row is not None else 0
+    if found > schema_version():
+        raise StoreError(
+            f"database schema {found} is newer than this tradetui's ({schema_version()}); "
+            "upgrade tradetui or use another --data-dir"
+        )
+    for version in range(found, schema_version()):
+        with db:  # one transaction per step: a failed step leaves the previous version whole
+            MIGRATIONS[version](db)
+            db.execute(
+                "INSERT OR REPLACE INTO kv VALUES (?, ?)",
+                (Key.SCHEMA_VERSION.value, str(version + 1)),
+            )
+    return found
+
 
 class StoreError(Exception):
     """The database cannot be used (corrupt, locked, unwritable); the message says which file."""
@@ -71,21 +132,15 @@ class Store:
         self._db: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self.writes_queued = 0
+        """Writes queued since the store was made (a test reads it to see who writes)."""
 
     async def open(self) -> None:
         """Open (creating if needed, owner-only) and migrate the database."""
-        new_file = not self.path.exists()
         try:
+            await asyncio.to_thread(self._prepare)
             self._db = await aiosqlite.connect(self.path)
-            if new_file:
-                os.chmod(self.path, 0o600)
-            await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
-            await self._db.executescript(SCHEMA)
-            await self._db.execute(
-                "INSERT OR IGNORE INTO kv VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            await self._db.commit()
         except BaseException as exc:
             # A half-opened connection's thread would keep the process alive: always close it.
             if self._db is not None:
@@ -97,6 +152,18 @@ class Store:
                 ) from None
             raise
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+
+    def _prepare(self) -> None:
+        """Create the file owner-only, switch it to WAL and migrate it (blocking)."""
+        new_file = not self.path.exists()
+        db = sqlite3.connect(self.path)
+        try:
+            if new_file:
+                os.chmod(self.path, 0o600)
+            db.execute("PRAGMA journal_mode=WAL")
+            migrate(db)
+        finally:
+            db.close()
 
     async def close(self) -> None:
         """Flush pending writes and close (the connection closes even if the flush fails)."""
@@ -135,6 +202,7 @@ class Store:
                 return
 
     def _submit(self, sql: str, params: Sequence[Any]) -> asyncio.Future[None]:
+        self.writes_queued += 1
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((sql, params, done))
         return done
@@ -226,13 +294,13 @@ class Store:
             ),
         )
 
-    def put_value(self, key: str, value: str) -> asyncio.Future[None]:
+    def put_value(self, key: Key, value: str, qualifier: str = "") -> asyncio.Future[None]:
         """Queue a key-value pair for writing; await the result to know it is on disk."""
-        return self._submit("INSERT OR REPLACE INTO kv VALUES (?, ?)", (key, value))
+        return self._submit("INSERT OR REPLACE INTO kv VALUES (?, ?)", (_kv(key, qualifier), value))
 
-    async def get_value(self, key: str) -> str | None:
+    async def get_value(self, key: Key, qualifier: str = "") -> str | None:
         """Read a key-value pair."""
-        rows = await self._read("SELECT value FROM kv WHERE key = ?", (key,))
+        rows = await self._read("SELECT value FROM kv WHERE key = ?", (_kv(key, qualifier),))
         return str(rows[0][0]) if rows else None
 
     async def orders(self, statuses: Iterable[OrderStatus] | None = None) -> list[Order]:
@@ -297,6 +365,10 @@ class Store:
         assert self._db is not None, "store is not open"  # nosec B101
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+
+def _kv(key: Key, qualifier: str) -> str:
+    return f"{key.value}:{qualifier}" if qualifier else key.value
 
 
 def _log_write_failure(done: asyncio.Future[None]) -> None:

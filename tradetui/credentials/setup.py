@@ -68,20 +68,13 @@ def describe_venue(venue: str) -> VenueInfo:
     venue = venue.strip().lower()
     if venue == SIM_VENUE:
         return VenueInfo(SIM_VENUE)
-    from tradetui.core.venue.loader import pro_exchange_class
+    from tradetui.core.venue.probe import exchange_traits
 
     unknown = SetupError(f"unknown exchange {venue!r}: use a ccxt.pro id such as kraken, or sim")
-    if not _VENUE_ID.fullmatch(venue):
+    traits = exchange_traits(venue) if _VENUE_ID.fullmatch(venue) else None
+    if traits is None:
         raise unknown
-    try:
-        exchange_class = pro_exchange_class(venue)
-    except AttributeError:
-        raise unknown from None
-    if not (isinstance(exchange_class, type) and hasattr(exchange_class, "fetch_balance")):
-        raise unknown  # e.g. a ccxt sub-package, not an exchange
-    exchange = exchange_class()  # no session is opened until a request is made
-    required: dict[str, bool] = exchange.requiredCredentials
-    return VenueInfo(venue, bool(required.get("password")), bool(exchange.urls.get("test")))
+    return VenueInfo(venue, traits.needs_passphrase, traits.has_sandbox)
 
 
 @dataclass(frozen=True)
@@ -191,40 +184,30 @@ def exchange_config(draft: Draft) -> tuple[str, dict[str, Any]]:
 
 async def check_credentials(draft: Draft) -> CheckResult:
     """Make one signed call (``fetch_balance``) with the draft's key; never raises for user errors."""
-    from tradetui.core.venue.client import GatewayError, create_exchange
-    from tradetui.core.venue.connect import nonce_file
-    from tradetui.core.venue.loader import ccxt_module
+    from tradetui.core.venue.errors import (
+        AuthenticationFailed,
+        VenueError,
+        VenueSetupError,
+        VenueUnavailable,
+    )
+    from tradetui.core.venue.probe import signed_balances
 
     exchange_id, config = exchange_config(draft)
     target = f"the simulator at {draft.sim_url}" if draft.venue.is_sim else exchange_id
-    ccxt = ccxt_module()
     try:
-        # The engine's nonce file for this key, so the check never reuses a nonce it sent.
-        exchange = create_exchange(exchange_id, config, nonce_file(draft.credentials.api_key))
-    except GatewayError as exc:
+        balances = await signed_balances(exchange_id, config)
+    except VenueSetupError as exc:
         return CheckResult(False, str(exc))
-    try:
-        balance = await exchange.fetch_balance()
-    except ccxt.AuthenticationError as exc:
+    except AuthenticationFailed as exc:
         return CheckResult(False, f"the exchange rejected the key/secret: {_reason(exc)}")
-    except ccxt.ExchangeError as exc:
+    except VenueUnavailable as exc:
+        hint = " (is `tradetui sim` running?)" if draft.venue.is_sim else ""
+        return CheckResult(False, f"could not reach {target}{hint}: {_reason(exc)}")
+    except VenueError as exc:
         reason = _reason(exc)
         if _REJECTED_KEY.search(reason):  # ccxt maps Kraken's "Invalid signature" to no subclass
             return CheckResult(False, f"the exchange rejected the key/secret: {reason}")
         return CheckResult(False, f"{target} refused the signed request: {reason}")
-    except (ccxt.NetworkError, OSError, TimeoutError) as exc:
-        hint = " (is `tradetui sim` running?)" if draft.venue.is_sim else ""
-        return CheckResult(False, f"could not reach {target}{hint}: {_reason(exc)}")
-    except ccxt.BaseError as exc:
-        return CheckResult(False, f"{target} refused the signed request: {_reason(exc)}")
-    finally:
-        await exchange.close()
-    totals = balance.get("total") or {}
-    balances = {
-        code: Decimal(str(amount))
-        for code, amount in sorted(totals.items())
-        if amount is not None and Decimal(str(amount)) != 0
-    }
     if draft.venue.is_sim:
         can_trade = "yes (every simulator key may trade)"
     else:
@@ -237,6 +220,7 @@ async def check_credentials(draft: Draft) -> CheckResult:
 
 def _reason(exc: BaseException) -> str:
     """The exchange's own error words: Kraken's ``error`` list, else the message's first line."""
+    exc = exc.__cause__ or exc  # a VenueError carries ccxt's own exception and words
     message = str(exc).strip()
     start = message.find("{")
     if start >= 0:

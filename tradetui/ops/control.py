@@ -1,4 +1,4 @@
-"""Provides the engine side of the control socket: the server, SIGUSR1, and the TUI's served engine.
+"""Provides the engine side of the control socket (the server) and SIGUSR1 as the kill switch.
 
 The socket is ``<data-dir>/control.sock`` (0600 in the 0700 data dir); the protocol is described
 in ``tradetui.ops.wire``. Requests on one connection run concurrently (a flatten does not hold up
@@ -18,13 +18,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradetui.config import Settings
-from tradetui.core.api import EngineError
-from tradetui.core.engine import Engine
-from tradetui.core.model import Mode, TradingState
-from tradetui.ops.alerts import Alerter
+from tradetui.core.api import EngineControls, EngineError
+from tradetui.core.model import Mode
 from tradetui.ops.wire import ControlError, check_socket_path, one_line, socket_path, to_doc
-from tradetui.paths import DataPaths
 
 if TYPE_CHECKING:
     from tradetui.logs import LogSink
@@ -52,7 +48,9 @@ class ControlServer:
     so a socket file already there is a dead engine's and is replaced.
     """
 
-    def __init__(self, engine: Engine, data_dir: Path, log_sink: LogSink | None = None) -> None:
+    def __init__(
+        self, engine: EngineControls, data_dir: Path, log_sink: LogSink | None = None
+    ) -> None:
         self.path = socket_path(data_dir)
         """The socket file."""
         self._engine = engine
@@ -64,6 +62,7 @@ class ControlServer:
             "status": self._status,
             "pause": self._pause,
             "resume": self._resume,
+            "toggle-pause": self._toggle_pause,
             "halt": self._halt,
             "cancel-all": self._cancel_all,
             "flatten": self._flatten,
@@ -184,25 +183,23 @@ class ControlServer:
 
     # ----------------------------------------------------------------- commands
 
-    def _state(self) -> TradingState:
-        return self._engine.snapshot().state
+    def _state(self) -> dict[str, Any]:
+        return {"state": self._engine.snapshot().state.value}
 
     async def _status(self, request: dict[str, Any]) -> Any:
         return to_doc(self._engine.snapshot())
 
     async def _pause(self, request: dict[str, Any]) -> Any:
-        self._refuse_while_halted("pause")
-        self._engine.pause()
-        return {"state": self._state().value}
+        await self._engine.pause()
+        return self._state()
 
     async def _resume(self, request: dict[str, Any]) -> Any:
-        self._refuse_while_halted("resume")
-        self._engine.resume()
-        return {"state": self._state().value}
+        await self._engine.resume()
+        return self._state()
 
-    def _refuse_while_halted(self, command: str) -> None:
-        if self._state() is TradingState.HALTED:
-            raise _BadRequest(f"cannot {command}: trading is HALTED; release the kill switch first")
+    async def _toggle_pause(self, request: dict[str, Any]) -> Any:
+        await self._engine.toggle_pause()
+        return self._state()
 
     async def _halt(self, request: dict[str, Any]) -> Any:
         self._engine.halt()  # before anything else runs: no order slips out during the cancels
@@ -212,22 +209,15 @@ class ControlServer:
 
     async def _cancel_all(self, request: dict[str, Any]) -> Any:
         report = await self._engine.cancel_all()
-        return {
-            "canceled": list(report.canceled),
-            "failed": list(report.failed),
-            "state": self._state().value,
-        }
+        return {"canceled": list(report.canceled), "failed": list(report.failed), **self._state()}
 
     async def _flatten(self, request: dict[str, Any]) -> Any:
-        flat = await self._engine.flatten(confirmed=True)
-        return {"flat": flat, "state": self._state().value}
+        flat = await self._engine.flatten(confirmed=_confirmed(request))
+        return {"flat": flat, **self._state()}
 
     async def _release(self, request: dict[str, Any]) -> Any:
-        state = self._state()
-        if state is not TradingState.HALTED:
-            raise _BadRequest(f"the kill switch is not engaged (trading is {state.value})")
-        await self._engine.release()
-        return {"state": self._state().value}
+        await self._engine.release(confirmed=_confirmed(request))
+        return self._state()
 
     async def _cancel_order(self, request: dict[str, Any]) -> Any:
         client_id = _argument(request, "client_id", str)
@@ -267,6 +257,12 @@ def _parse(line: bytes) -> dict[str, Any]:
     return request
 
 
+def _confirmed(request: dict[str, Any]) -> bool:
+    """The operator confirmed the command (``"confirmed": true``); the engine decides whether
+    the command needs it."""
+    return request.get("confirmed") is True
+
+
 def _argument(request: dict[str, Any], name: str, kind: type) -> Any:
     value = request.get(name)
     if not isinstance(value, kind):
@@ -277,12 +273,12 @@ def _argument(request: dict[str, Any], name: str, kind: type) -> Any:
 class SignalKillSwitch:
     """SIGUSR1 engages the kill switch: HALT at once, then cancel every open order.
 
-    Install it before ``Engine.start()`` (SIGUSR1's default action would end the process) and
-    call :meth:`ready` once the engine has started: a signal during start-up halts again then,
-    because start-up restores the saved trading state.
+    Install it before the engine starts (SIGUSR1's default action would end the process) and
+    call :meth:`ready` once it has: a signal during start-up halts at once (restoring the saved
+    state never loosens that), and its cancel-all runs once the engine knows its orders.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EngineControls) -> None:
         self._engine = engine
         self._ready = False
         self._pending = False
@@ -328,33 +324,3 @@ class SignalKillSwitch:
             await self._engine.kill()
         except Exception:  # noqa: BLE001 - the HALT holds; the operator reads why cancels failed
             log.exception("SIGUSR1: cancelling the open orders failed")
-
-
-class ServedEngine(Engine):
-    """An engine that also serves the control socket and SIGUSR1 while it runs (the TUI's engine),
-    so ``tradetui attach`` and ``tradetui ctl`` reach an engine a local TUI runs just as they
-    reach a headless one."""
-
-    def __init__(
-        self, settings: Settings, paths: DataPaths, log_sink: LogSink | None = None
-    ) -> None:
-        super().__init__(settings, paths)
-        self._control = ControlServer(self, paths.root, log_sink)
-        self._kill_switch = SignalKillSwitch(self)
-        self._alerter = Alerter(settings.ops)
-        self.on_alert = self._alerter.alert
-
-    async def start(self) -> None:
-        """Start the engine, then the control socket (a socket failure is logged, not fatal)."""
-        self._kill_switch.install()
-        await super().start()
-        self._kill_switch.ready()
-        await self._control.start_logged()
-
-    async def stop(self) -> None:
-        """Close the control socket, then stop the engine, then flush the alerts."""
-        await self._control.close()
-        self._kill_switch.uninstall()
-        await self._kill_switch.drain()
-        await super().stop()
-        await self._alerter.aclose()  # engine_stopped goes out before the app's loop ends

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tradetui.core.api import EngineError
-from tradetui.core.model import EngineSnapshot, Mode, TradingState
+from tradetui.core.model import CancelReport, EngineSnapshot, Mode, TradingState
 from tradetui.logs import SINK_CAPACITY, LogLine
 from tradetui.ops.wire import (
     ControlError,
@@ -239,14 +239,6 @@ class RemoteEngine:
         """The latest snapshot the engine sent (disconnected while the socket is lost)."""
         return self._snapshot
 
-    def toggle_pause(self) -> None:
-        """ACTIVE <-> PAUSED on the engine (sent at once; HALTED is left alone)."""
-        state = self._snapshot.state
-        if state is TradingState.ACTIVE:
-            self._send_now("pause", TradingState.PAUSED)
-        elif state is TradingState.PAUSED:
-            self._send_now("resume", TradingState.ACTIVE)
-
     def halt(self) -> None:
         """Send the kill switch now; ``kill()`` then waits for its cancel-all."""
         self._pending_halt = self._send_now("halt", TradingState.HALTED)
@@ -255,31 +247,47 @@ class RemoteEngine:
         """Halt, then cancel every open order (the engine's ``halt`` command does both)."""
         future, self._pending_halt = self._pending_halt, None
         if future is None:
-            await self._request("halt")
+            await self._command("halt")
             return
         try:
-            await future
+            self._apply_state(await future)
         except ControlError as exc:
             raise _engine_error(exc) from None
 
+    async def pause(self) -> None:
+        """The engine's pause (it refuses while HALTED)."""
+        await self._command("pause")
+
+    async def resume(self) -> None:
+        """The engine's resume (it refuses while HALTED)."""
+        await self._command("resume")
+
+    async def toggle_pause(self) -> None:
+        """The engine's pause toggle (it refuses while HALTED)."""
+        await self._command("toggle-pause")
+
+    async def release(self, confirmed: bool = False) -> None:
+        """The engine's release of the kill switch (it refuses unless HALTED and confirmed)."""
+        await self._command("release", confirmed=confirmed)
+
     async def flatten(self, confirmed: bool = False) -> bool:
         """Kill switch, then close every position; True when flat."""
-        if not confirmed:
-            raise _engine_error("flatten sells every position at market: confirm it first")
         self._pending_halt = None  # the engine's flatten runs the kill switch itself
-        return bool((await self._request("flatten"))["flat"])
+        return bool((await self._command("flatten", confirmed=confirmed))["flat"])
 
     async def cancel_order(self, client_id: str) -> bool:
         """Cancel one open order; False when it is no longer open."""
         return bool((await self._request("cancel-order", client_id=client_id))["canceled"])
 
-    async def release(self) -> None:
-        """HALTED -> PAUSED."""
-        await self._request("release")
+    async def cancel_all(self) -> CancelReport:
+        """Cancel every open order the engine knows; the trading state stays."""
+        result = await self._command("cancel-all")
+        return CancelReport(tuple(result["canceled"]), tuple(result["failed"]))
 
     async def set_mode(self, mode: Mode) -> None:
         """Paper <-> live; the engine refuses live without credentials."""
-        await self._request("set-mode", mode=mode.value)
+        result = await self._request("set-mode", mode=mode.value)
+        self._snapshot = replace(self._snapshot, mode=Mode(result["mode"]))
 
     def live_target(self) -> str:
         """Where the engine's live orders would go (read when attaching)."""
@@ -315,6 +323,16 @@ class RemoteEngine:
 
         future.add_done_callback(report)
         return future
+
+    async def _command(self, cmd: str, **arguments: Any) -> Any:
+        """A request whose result carries the engine's trading state, shown at once."""
+        result = await self._request(cmd, **arguments)
+        self._apply_state(result)
+        return result
+
+    def _apply_state(self, result: Any) -> None:
+        if isinstance(result, dict) and result.get("state") in TradingState.__members__:
+            self._snapshot = replace(self._snapshot, state=TradingState(result["state"]))
 
     async def _request(self, cmd: str, **arguments: Any) -> Any:
         try:

@@ -9,7 +9,6 @@ import logging
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
@@ -19,16 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
-if TYPE_CHECKING:
-    from tradetui.ops.http import OpsServer
-
 from tradetui.config import Settings
-from tradetui.core.api import EngineError
+from tradetui.core.api import EngineControls, EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import redact
-from tradetui.ops.health import MonitoredEngine
-from tradetui.ui.bridge import EngineCommandFailed, EngineControls, EngineStartFailed, LogSource
-from tradetui.ui.deferred_engine import DeferredEngine
+from tradetui.ui.bridge import EngineCommandFailed, EngineStartFailed, LogSource
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen, KeyHelp
 from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
@@ -142,8 +136,6 @@ class TradeTuiApp(App[int]):
         """True when this console is attached to an engine that outlives it (``tradetui attach``)."""
         self.snapshots_shown = 0
         """How many snapshots the panes have shown (tests wait on the first)."""
-        self._ops_server: OpsServer | None = None
-        """The /health and /metrics listener in TUI mode (``ops.http_in_ui``)."""
         self._markets_rows: int | None = None
         """Height given to the Markets row in a wide terminal (None: the stylesheet's)."""
         self._engine_stop: asyncio.Future[None] | None = None
@@ -259,12 +251,6 @@ class TradeTuiApp(App[int]):
             self.post_message(EngineStartFailed(str(exc)))
             return
         gc.freeze()  # the engine, built after the first paint, lives as long as the app too
-        # /health and /metrics in TUI mode, when asked for; only a real engine has the counters.
-        engine = self.engine.engine if isinstance(self.engine, DeferredEngine) else self.engine
-        if self.settings.ops.http_in_ui and isinstance(engine, MonitoredEngine):
-            from tradetui.ops.http import start_ops_server
-
-            self._ops_server = await start_ops_server(engine)
 
     def _tick(self) -> None:
         self.refresh_snapshot(every_pane=False)
@@ -338,12 +324,8 @@ class TradeTuiApp(App[int]):
         self.run_worker(run(), name=name, group="commands")
 
     def action_pause(self) -> None:
-        """Toggle ACTIVE <-> PAUSED."""
-        if self.engine.snapshot().state is TradingState.HALTED:
-            self.notify("Trading is HALTED: press r to release the kill switch first.")
-            return
-        self.engine.toggle_pause()
-        self.refresh_snapshot()
+        """Toggle ACTIVE <-> PAUSED (the engine refuses while HALTED)."""
+        self._command("pause", self.engine.toggle_pause())
 
     def action_kill(self) -> None:
         """Pull the kill switch: no confirmation, the engine halts before anything else runs."""
@@ -368,12 +350,13 @@ class TradeTuiApp(App[int]):
     def action_release(self) -> None:
         """Ask, then release the kill switch (HALTED -> PAUSED)."""
         if self.engine.snapshot().state is not TradingState.HALTED:
-            self.notify("The kill switch is not engaged.")
+            # Nothing to confirm: the engine says why there is nothing to release.
+            self._command("release", self.engine.release())
             return
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._command("release", self.engine.release())
+                self._command("release", self.engine.release(confirmed=True))
 
         question = "Release the kill switch? Trading resumes PAUSED; press p to go ACTIVE."
         self.push_screen(ConfirmScreen("Release kill switch", question, "Release"), answered)
@@ -475,8 +458,6 @@ class TradeTuiApp(App[int]):
         if self._start_worker is not None and self._start_worker.is_running:
             self._start_worker.cancel()
             await asyncio.sleep(0)
-        if self._ops_server is not None:
-            await self._ops_server.stop()
         await self.engine.stop()
 
 

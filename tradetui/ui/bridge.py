@@ -1,4 +1,5 @@
-"""Provides the UI's view of the engine contract, the log sink, and the messages workers post."""
+"""Provides what the console reads besides the engine contract (the log sink) and the messages its
+workers post."""
 
 from __future__ import annotations
 
@@ -6,49 +7,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from textual.message import Message
-
-from tradetui.core.model import EngineSnapshot, Mode
-
-
-class EngineControls(Protocol):
-    """What the UI needs from the engine: cheap snapshots and a few operator commands."""
-
-    async def start(self) -> None:
-        """Start the engine; raises EngineError with a one-line message when it cannot."""
-
-    async def stop(self) -> None:
-        """Stop the engine and every task it owns."""
-
-    def snapshot(self) -> EngineSnapshot:
-        """Return the current state, frozen; cheap enough to call at 10 Hz."""
-        ...
-
-    def toggle_pause(self) -> None:
-        """Switch ACTIVE <-> PAUSED (no effect while HALTED)."""
-
-    def halt(self) -> None:
-        """Block every new order at once (synchronous: the first step of the kill switch)."""
-
-    async def kill(self) -> None:
-        """Halt at once, then cancel every open order."""
-
-    async def flatten(self, confirmed: bool = False) -> bool:
-        """Kill switch, then close every position at market; True when flat."""
-        ...
-
-    async def cancel_order(self, client_id: str) -> bool:
-        """Cancel one open order; False when it is no longer open."""
-        ...
-
-    async def release(self) -> None:
-        """Release the kill switch: HALTED -> PAUSED."""
-
-    async def set_mode(self, mode: Mode) -> None:
-        """Switch between paper and live; raises EngineError when impossible."""
-
-    def live_target(self) -> str:
-        """Describe the account and venue live orders would go to."""
-        ...
 
 
 class LogRecordView(Protocol):

@@ -35,11 +35,12 @@ _STARTUP_CHILD = textwrap.dedent(
     import asyncio, sys
     from pathlib import Path
     from tradetui.config import load_settings
-    from tradetui.core.engine import Engine
+    from tradetui.runtime import build_engine
     from tradetui.paths import DataPaths
 
     async def main() -> None:
-        engine = Engine(load_settings(None, strategy={"enabled": False}), DataPaths(Path(sys.argv[1])))
+        settings = load_settings(None, strategy={"enabled": False})
+        engine = build_engine(settings, DataPaths(Path(sys.argv[1])))
         await engine.start()
         while not engine.snapshot().quotes:
             await asyncio.sleep(0.005)
@@ -107,14 +108,14 @@ async def _live_engine_with_resting_bid() -> AsyncIterator[tuple[Engine, OrderIn
     """A live engine on the embedded simulator, and a BTC/USD bid 3 % under the market that
     rests (nothing fills, nothing moves); no order-rate limit."""
     from tradetui.config import load_settings
-    from tradetui.core.engine import Engine
     from tradetui.core.model import Mode, OrderIntent, OrderType, Side
+    from tradetui.runtime import build_engine
 
     settings = load_settings(
         None, strategy={"enabled": False}, risk={"max_orders_per_minute": 1_000_000}
     )
     with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
-        engine = Engine(settings, DataPaths(Path(data_dir)))
+        engine = build_engine(settings, DataPaths(Path(data_dir)))
         await engine.start()
         try:
             for _ in range(3000):  # first quote within 30 s
@@ -166,7 +167,7 @@ async def _kill_switch(orders: int) -> list[Figure]:
     async with _live_engine_with_resting_bid() as (engine, intent):
         for _ in range(orders):
             await engine.submit(intent)
-        if len(await engine._exchange.fetch_open_orders()) != orders:
+        if len(await _venue_orders(engine)) != orders:
             raise RuntimeError("the kill-switch benchmark could not rest its orders")
         started = time.perf_counter_ns()
         engine.halt()
@@ -175,12 +176,18 @@ async def _kill_switch(orders: int) -> list[Figure]:
         cancelled = time.perf_counter_ns()
         if engine.snapshot().state is not TradingState.HALTED:
             raise RuntimeError("the engine did not halt")
-        if await engine._exchange.fetch_open_orders():
+        if await _venue_orders(engine):
             raise RuntimeError("orders survived the kill switch")
     return [
         Figure("kill_switch.halt_ms", (halted - started) / 1e6, "ms"),
         Figure("kill_switch.cancel_all_ms", (cancelled - started) / 1e6, "ms"),
     ]
+
+
+async def _venue_orders(engine: Engine) -> list[object]:
+    """The account's open orders on the venue itself (through the engine's venue client)."""
+    assert engine.venue is not None  # nosec B101 - started (type narrowing)
+    return list(await engine.venue.client.fetch_open_orders())
 
 
 def _json_list(values: list[str]) -> str:
@@ -213,7 +220,7 @@ def bench_md_ingest(seconds: float = MD_SECONDS) -> list[Figure]:
 
 async def _engine_ingest(info: Any, seconds: float) -> float:
     from tradetui.config import load_settings
-    from tradetui.core.engine import Engine
+    from tradetui.runtime import build_engine
 
     venue = {
         "exchange": "sim-external",
@@ -224,10 +231,10 @@ async def _engine_ingest(info: Any, seconds: float) -> float:
     }
     settings = load_settings(None, strategy={"enabled": False}, venue=venue)
     with tempfile.TemporaryDirectory(prefix="tradetui-bench-") as data_dir:
-        engine = Engine(settings, DataPaths(Path(data_dir)))
+        engine = build_engine(settings, DataPaths(Path(data_dir)))
         await engine.start()
         try:
-            market_data = engine._market_data
+            market_data = engine.feeds.market
             # Type narrowing for mypy; the value is set on this path.
             assert market_data is not None  # nosec B101
             await asyncio.sleep(MD_WARMUP_S)

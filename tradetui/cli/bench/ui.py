@@ -36,6 +36,7 @@ from tradetui.core.model import (
     Balance,
     BreakerSnapshot,
     BreakerState,
+    CancelReport,
     EngineSnapshot,
     GateResult,
     Mode,
@@ -199,13 +200,22 @@ class SyntheticEngine:
     async def stop(self) -> None:
         pass
 
-    def toggle_pause(self) -> None:
-        pass
-
     def halt(self) -> None:
         pass
 
     async def kill(self) -> None:
+        pass
+
+    async def pause(self) -> None:
+        pass
+
+    async def resume(self) -> None:
+        pass
+
+    async def toggle_pause(self) -> None:
+        pass
+
+    async def release(self, confirmed: bool = False) -> None:
         pass
 
     async def flatten(self, confirmed: bool = False) -> bool:
@@ -214,8 +224,8 @@ class SyntheticEngine:
     async def cancel_order(self, client_id: str) -> bool:
         return False
 
-    async def release(self) -> None:
-        pass
+    async def cancel_all(self) -> CancelReport:
+        return CancelReport()
 
     async def set_mode(self, mode: Mode) -> None:
         pass

@@ -29,6 +29,10 @@ from tradetui.core.model.orders import (
     Order,
     OrderIntent,
 )
+from tradetui.core.model.reports import (
+    OrderReport,
+    TradeReport,
+)
 from tradetui.core.model.signal import (
     Signal,
     SignalKind,
@@ -60,6 +64,7 @@ __all__ = [
     "Order",
     "OrderBook",
     "OrderIntent",
+    "OrderReport",
     "OrderStatus",
     "OrderType",
     "Position",
@@ -67,6 +72,7 @@ __all__ = [
     "Quote",
     "Side",
     "Signal",
+    "TradeReport",
     "SignalKind",
     "SpreadClass",
     "TradingState",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tradetui.core.model import Mode
-from tradetui.core.store import Store
+from tradetui.core.store import Key, Store
 
 PEAK_WRITE_STEP = 1.001
 """Persist a new peak only once it is 0.1 % above the stored one: not a write per frame."""
@@ -28,11 +28,11 @@ class EquityMarks:
     async def load(self) -> None:
         """Read the marks a previous session left."""
         for mode in Mode:
-            saved = await self._store.get_value(f"day_start:{mode.value}")
+            saved = await self._store.get_value(Key.DAY_START, mode.value)
             if saved is not None:
                 day, _, value = saved.partition(" ")
                 self._day_start[mode] = (day, float(value))
-            peak = await self._store.get_value(f"peak_equity:{mode.value}")
+            peak = await self._store.get_value(Key.PEAK_EQUITY, mode.value)
             if peak is not None:
                 self._peak[mode] = self._peak_saved[mode] = float(peak)
 
@@ -40,7 +40,7 @@ class EquityMarks:
         """Write peaks that moved less than the write step since they were last stored."""
         for mode, peak in self._peak.items():
             if peak != self._peak_saved.get(mode):
-                await self._store.put_value(f"peak_equity:{mode.value}", repr(peak))
+                await self._store.put_value(Key.PEAK_EQUITY, repr(peak), mode.value)
 
     def day_start(self, mode: Mode, now: float) -> float:
         """Today's starting equity of ``mode`` (0 while unknown)."""
@@ -51,18 +51,21 @@ class EquityMarks:
         """The highest equity of ``mode`` seen so far (0 while unknown)."""
         return self._peak.get(mode, 0.0)
 
-    def observe(self, mode: Mode, total_equity: float, priced: bool, now: float) -> float:
-        """Take one equity reading; returns the day's PnL. Only fully priced readings count."""
+    def day_pnl(self, mode: Mode, total_equity: float, now: float) -> float:
+        """Today's PnL of ``mode`` at ``total_equity`` (0 until the day's start is known)."""
+        start = self._day_start.get(mode)
+        return total_equity - start[1] if start is not None and start[0] == utc_day(now) else 0.0
+
+    def observe(self, mode: Mode, total_equity: float, priced: bool, now: float) -> None:
+        """Take one equity reading (the engine's tick): a new peak, or the first fully priced
+        equity of a new UTC day, is recorded and persisted. Only fully priced readings count."""
         if priced and total_equity > self._peak.get(mode, 0.0):
             self._peak[mode] = total_equity
             if total_equity > self._peak_saved.get(mode, 0.0) * PEAK_WRITE_STEP:
                 self._peak_saved[mode] = total_equity
-                self._store.put_value(f"peak_equity:{mode.value}", repr(total_equity))
+                self._store.put_value(Key.PEAK_EQUITY, repr(total_equity), mode.value)
         day = utc_day(now)
         start = self._day_start.get(mode)
-        if start is None or start[0] != day:
-            if not priced:
-                return 0.0
-            self._day_start[mode] = start = (day, total_equity)
-            self._store.put_value(f"day_start:{mode.value}", f"{day} {total_equity!r}")
-        return total_equity - start[1]
+        if priced and (start is None or start[0] != day):
+            self._day_start[mode] = (day, total_equity)
+            self._store.put_value(Key.DAY_START, f"{day} {total_equity!r}", mode.value)

@@ -8,8 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from tradetui.config import CopyLeader
 from tradetui.core.model import (
@@ -19,8 +18,10 @@ from tradetui.core.model import (
     OrderIntent,
     Quote,
     Side,
+    TradeReport,
 )
-from tradetui.core.store import Store, StoreError
+from tradetui.core.store import Key, Store, StoreError
+from tradetui.core.venue.client import VenueClient
 from tradetui.core.venue.streams import cancel_tasks, supervise
 
 log = logging.getLogger("tradetui.copy")
@@ -35,35 +36,8 @@ MEMORY_S = 3600.0
 STOP_TIMEOUT_S = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class LeaderFill:
-    """One fill of the leader's, copied out of ccxt's trade structure."""
-
-    trade_id: str
-    symbol: str
-    side: Side
-    amount: Decimal
-    price: Decimal
-    timestamp: float
-    """Venue time of the fill, seconds."""
-
-    @classmethod
-    def from_ccxt(cls, trade: Mapping[str, Any]) -> LeaderFill | None:
-        """The fill, or None when the venue's record lacks a field a copy needs."""
-        try:
-            fill = cls(
-                str(trade["id"]),
-                str(trade["symbol"]),
-                Side(trade["side"]),
-                Decimal(str(trade["amount"])),
-                Decimal(str(trade["price"])),
-                float(trade["timestamp"]) / 1000,
-            )
-        except (KeyError, TypeError, ValueError, InvalidOperation):
-            return None
-        if trade["id"] is None or not (fill.amount > 0 and fill.price > 0):
-            return None
-        return fill
+LeaderFill = TradeReport
+"""One fill of the leader's, as the venue reports it (the venue client drops incomplete ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +156,7 @@ class CopyTrader:
     def __init__(
         self,
         rule: CopyLeader,
-        client: Any,
+        client: VenueClient,
         store: Store,
         clock: Callable[[], float],
         *,
@@ -193,7 +167,7 @@ class CopyTrader:
     ) -> None:
         self.rule = rule
         self.client = client
-        """The leader's ccxt client (its own key and nonce file); closed by stop()."""
+        """The leader's venue client (its own key and nonce file); closed by stop()."""
         self._store = store
         self._clock = clock
         self._markets = markets
@@ -201,7 +175,7 @@ class CopyTrader:
         self._position = position
         self._submit = submit
         self.strategy = f"copy:{rule.name}"
-        self._key = f"copy:{rule.name}"
+        self._key = rule.name
         # Fills up to max_delay_s old at the first start are still fresh enough to copy.
         self._state = _FollowState(since=clock() - rule.max_delay_s)
         self._queue: asyncio.Queue[list[LeaderFill] | None] = asyncio.Queue()
@@ -214,7 +188,7 @@ class CopyTrader:
 
     async def load(self) -> None:
         """Restore what was handled before, or start following now."""
-        saved = await self._store.get_value(self._key)
+        saved = await self._store.get_value(Key.COPY, self._key)
         if saved is not None:
             self._state = _FollowState.loads(saved)
         else:
@@ -277,7 +251,7 @@ class CopyTrader:
         while True:
             try:
                 since_ms = int((self._clock() - self._memory_s()) * 1000)
-                self._enqueue(await self.client.fetch_my_trades(since=since_ms))
+                self._enqueue(await self.client.fetch_my_trades(since_ms=since_ms))
             except Exception as exc:  # noqa: BLE001 - read again on the next round
                 log.log(
                     logging.DEBUG if failing else logging.WARNING,
@@ -291,8 +265,7 @@ class CopyTrader:
                 self._queue.put_nowait([])  # marks the end of the history read
             await asyncio.sleep(REST_POLL_S if self._stream_up else REST_POLL_STREAM_DOWN_S)
 
-    def _enqueue(self, trades: list[dict[str, Any]]) -> None:
-        fills = [f for f in map(LeaderFill.from_ccxt, trades) if f is not None]
+    def _enqueue(self, fills: list[TradeReport]) -> None:
         if fills:
             self._queue.put_nowait(sorted(fills, key=lambda f: f.timestamp))
 
@@ -340,7 +313,9 @@ class CopyTrader:
             tally.skipped += 1
         state.seen[fill.trade_id] = fill.timestamp
         state.seen = {k: ts for k, ts in state.seen.items() if ts >= horizon}
-        await self._store.put_value(self._key, state.dumps())  # committed before anything is sent
+        await self._store.put_value(
+            Key.COPY, state.dumps(), self._key
+        )  # committed before anything is sent
         if plan.skip:
             self._log_skip(fill, plan.skip, now)
             return
@@ -371,7 +346,7 @@ class CopyTrader:
             tally.last_copy_at = self._clock()
         else:
             tally.skipped += 1
-        self._store.put_value(self._key, state.dumps())
+        self._store.put_value(Key.COPY, state.dumps(), self._key)
 
     def _plan(self, fill: LeaderFill, now: float) -> CopyPlan:
         age = now - fill.timestamp

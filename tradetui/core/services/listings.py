@@ -9,12 +9,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from tradetui.config import ListingSettings
 from tradetui.core.model import ListingEvent, MarketInfo, MarketRecord, OrderIntent, Side
 from tradetui.core.store import Store, StoreError
-from tradetui.core.venue.client import market_infos
+from tradetui.core.venue.client import VenueClient
 
 log = logging.getLogger("tradetui.listings")
 
@@ -34,12 +33,9 @@ Alert = Callable[..., None]
 """``(kind, subject, message, **fields)``, the engine's alert path."""
 
 
-def registry_status(market: Mapping[str, Any]) -> str:
-    """The registry's word for one ccxt market: ``active``, else the venue's own status word."""
-    if market.get("active") is not False:
-        return ACTIVE
-    raw = str((market.get("info") or {}).get("status") or "").strip().lower()
-    return raw or "inactive"
+def registry_status(market: MarketInfo) -> str:
+    """The registry's word for one market: ``active``, else the venue's own status word."""
+    return ACTIVE if market.active else market.status
 
 
 def event_kind(status: str, previous: str | None) -> str:
@@ -92,7 +88,7 @@ class ListingMonitor:
 
     def __init__(
         self,
-        exchange: Any,
+        client: VenueClient,
         venue: str,
         store: Store,
         markets: dict[str, MarketInfo],
@@ -105,7 +101,7 @@ class ListingMonitor:
         alert: Alert | None = None,
         new_listings: set[str] | None = None,
     ) -> None:
-        self._exchange = exchange
+        self._client = client
         self._venue = venue
         """Registry namespace (``venue.exchange``): another venue's markets are not news."""
         self._store = store
@@ -164,7 +160,7 @@ class ListingMonitor:
             self.reload_now()
 
     async def _run(self) -> None:
-        await self._check_safely(self._exchange.markets or {})
+        await self._check_safely(self._client.markets)
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reload_requested.wait(), self.settings.interval_s)
@@ -172,7 +168,7 @@ class ListingMonitor:
                 return
             self._reload_requested.clear()
             try:
-                markets = await self._exchange.load_markets(True)
+                markets = await self._client.load_markets(True)
             except Exception as exc:  # noqa: BLE001 - tried again on the next interval
                 level = logging.DEBUG if self._failing else logging.WARNING
                 log.log(level, "reloading the venue's markets failed: %s", exc)
@@ -183,14 +179,14 @@ class ListingMonitor:
                 self._failing = False
             await self._check_safely(markets)
 
-    async def _check_safely(self, markets: dict[str, dict[str, Any]]) -> None:
+    async def _check_safely(self, markets: Mapping[str, MarketInfo]) -> None:
         try:
             await self.check(markets)
         except Exception:  # noqa: BLE001 - one odd market list must not end the monitor
             log.exception("checking the venue's markets failed")
 
-    async def check(self, markets: dict[str, dict[str, Any]]) -> list[ListingEvent]:
-        """Diff ``markets`` (ccxt's structures) with the registry, record and report the changes,
+    async def check(self, markets: Mapping[str, MarketInfo]) -> list[ListingEvent]:
+        """Diff ``markets`` (every market the venue lists) with the registry, record and report the changes,
         update the engine's market rules and apply the delisting policy."""
         listed = {symbol: registry_status(market) for symbol, market in markets.items()}
         now = self._clock()
@@ -249,10 +245,9 @@ class ListingMonitor:
         if self._alert is not None:
             self._alert(alert_kind, f"{event.symbol} {event.status}", message, symbol=event.symbol)
 
-    def _update_rules(self, markets: dict[str, dict[str, Any]]) -> None:
+    def _update_rules(self, markets: Mapping[str, MarketInfo]) -> None:
         """Refresh the rules of the watched symbols; one the venue dropped becomes ``removed``."""
-        present = [s for s in self._watched if s in markets]
-        self._markets.update(market_infos(markets, present))
+        self._markets.update({s: markets[s] for s in self._watched if s in markets})
         for symbol in self._watched:
             info = self._markets.get(symbol)
             if symbol not in markets and info is not None and info.status != REMOVED:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tradetui.core.model import (
@@ -53,6 +54,8 @@ class SignalParams:
 
 
 DEFAULT_PARAMS = SignalParams()
+SIGNAL_INTERVAL_S = 1.0
+"""How often every symbol's signal is recomputed (the volume history's time step)."""
 
 _HIGH_FACTOR, _LOW_FACTOR = 1.3, 0.6
 """How high and low volume scale the direction (moderate: 1)."""
@@ -334,3 +337,33 @@ def _unit(value: float) -> float:
     if value > 1.0:
         return 1.0
     return value if value > 0.0 else 0.0
+
+
+class MarketSignals:
+    """The engine's market intelligence: the public trade tape, and every symbol's signal
+    recomputed once a second from the quotes and books."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.tape = TradeTape()
+        """Recent public trades per symbol (strategies read it too)."""
+        self._state = SignalState()
+        self.latest: dict[str, Signal] = {}
+        """The latest call per symbol."""
+        self.new_listings: set[str] = set()
+        """Recently listed symbols: their signals get the new-listing bonus."""
+
+    def record(self, trades: list[PublicTrade], quotes: Mapping[str, Quote]) -> None:
+        """Put public trades on the tape (their side inferred against the current mid)."""
+        self.tape.record(trades, quotes, self._clock())
+
+    async def run(
+        self, market: Callable[[], tuple[Mapping[str, Quote], Mapping[str, OrderBook]]]
+    ) -> None:
+        """Recompute every symbol's signal once a second (the volume history's time step)."""
+        while True:
+            await asyncio.sleep(SIGNAL_INTERVAL_S)
+            quotes, books = market()
+            self.latest = compute_signals(
+                quotes, books, self.tape, self._state, frozenset(self.new_listings)
+            )

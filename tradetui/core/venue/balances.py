@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from tradetui.core.model import Balance
 from tradetui.core.venue.breaker import CircuitBreaker
-from tradetui.core.venue.client import is_transport_error
+from tradetui.core.venue.client import VenueClient
+from tradetui.core.venue.errors import VenueError
 
 log = logging.getLogger("tradetui.balances")
 
@@ -30,8 +30,10 @@ class LiveBalances:
     after every stream reconnect, after the engine's own order activity, and on a timer.
     """
 
-    def __init__(self, exchange: Any, clock: Callable[[], float], breaker: CircuitBreaker) -> None:
-        self._exchange = exchange
+    def __init__(
+        self, client: VenueClient, clock: Callable[[], float], breaker: CircuitBreaker
+    ) -> None:
+        self._client = client
         self._clock = clock
         self._breaker = breaker
         self.balances: dict[str, Balance] = {}
@@ -51,15 +53,12 @@ class LiveBalances:
 
     async def watch_once(self) -> None:
         """Apply the next balances message from the stream (post-change totals per asset)."""
-        update = await self._exchange.watch_balance()
+        totals = await self._client.watch_balance_totals()
         self._stream_at = self._clock()
-        for currency, total in (update.get("total") or {}).items():
-            if total is None:
-                continue
+        for currency, total in totals.items():
             previous = self.balances.get(currency)
             used = previous.used if previous is not None else ZERO
-            total_dec = Decimal(str(total))
-            self.balances[currency] = Balance(currency, total_dec - used, used, total_dec)
+            self.balances[currency] = Balance(currency, total - used, used, total)
 
     async def poll_if_due(self) -> None:
         """Read REST when a re-seed, a hold change or the timer asks for it."""
@@ -77,21 +76,13 @@ class LiveBalances:
         if not self._breaker.allow():
             return
         try:
-            raw = await self._exchange.fetch_balance()
+            balances = await self._client.fetch_balances()
         except Exception as exc:  # noqa: BLE001 - the next poll retries
-            if is_transport_error(exc):
+            if isinstance(exc, VenueError) and exc.transport:
                 self._breaker.record_failure()
             log.warning("balance refresh failed: %s", exc)
             return
         self._breaker.record_success()
         self._rest_at = self._clock()
         self._reseed = self._dirty = False
-        self.balances = {
-            currency: Balance(
-                currency,
-                Decimal(str(raw["free"].get(currency) or 0)),
-                Decimal(str(raw["used"].get(currency) or 0)),
-                Decimal(str(total or 0)),
-            )
-            for currency, total in raw["total"].items()
-        }
+        self.balances = balances

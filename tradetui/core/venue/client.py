@@ -1,35 +1,66 @@
-"""Provides the ccxt/ccxt.pro client factory (imported lazily), the nonce hook and error classification."""
+"""Provides VenueClient, the engine's typed handle on one ccxt.pro client: typed calls in, typed
+reports and VenueErrors out. It also builds the ccxt client with the nonce hook."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from tradetui.core.model import MarketInfo
+from tradetui.core.model import (
+    Balance,
+    MarketInfo,
+    OrderBook,
+    OrderReport,
+    OrderType,
+    PublicTrade,
+    Quote,
+    Side,
+    TradeReport,
+)
+from tradetui.core.venue import parse
+from tradetui.core.venue.errors import (
+    AuthenticationFailed,
+    OrderNotFound,
+    VenueError,
+    VenueSetupError,
+    VenueUnavailable,
+)
 from tradetui.core.venue.loader import ccxt_module, pro_exchange_class
 
-log = logging.getLogger("tradetui.gateway")
-
+log = logging.getLogger("tradetui.venue")
 
 NONCE_JUMP_MS = 1_000
 """How far past the clock nonces jump after the venue rejects one."""
+BOOK_DEPTH = 10
+"""Levels per side copied out of a venue's book."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-class GatewayError(Exception):
-    """A venue problem a user can act on, with a one-line message."""
+class CcxtExchange(Protocol):
+    """The part of a ccxt.pro exchange object VenueClient uses (ccxt ships no type hints)."""
+
+    apiKey: str  # noqa: N815 - ccxt's attribute name
+    markets: dict[str, Any] | None
+
+    def __getattr__(self, name: str) -> Any: ...
 
 
 def create_exchange(exchange_id: str, config: dict[str, Any], nonce_file: Path | None) -> Any:
-    """Build a ccxt.pro client; ccxt is imported here, not at module import, to keep start-up fast."""
+    """Build a ccxt.pro client with a persisted nonce source; raises VenueSetupError for an
+    unknown exchange id. ccxt is imported here, not at module import, to keep start-up fast."""
     from tradetui.core.venue.nonce import NonceManager
 
     try:
         cls = pro_exchange_class(exchange_id)
     except AttributeError:
-        raise GatewayError(
+        raise VenueSetupError(
             f"unknown exchange '{exchange_id}': use a ccxt.pro exchange id or 'sim'"
         ) from None
     exchange = cls(config)
@@ -65,49 +96,213 @@ def _retry_invalid_nonce_once(exchange: Any, nonces: Any) -> None:
     exchange.fetch2 = fetch2_with_nonce_recovery
 
 
-def is_transport_error(exc: BaseException) -> bool:
-    """True for failures that say nothing about the request itself: timeouts, outages, disconnects.
-
-    These count toward the circuit breaker; business errors (funds, invalid order, unknown
-    order) and nonce errors do not.
-    """
+def venue_error(exc: BaseException) -> BaseException:
+    """ccxt's exception as a VenueError (anything else is returned as it is)."""
     ccxt = ccxt_module()
+    if isinstance(exc, VenueError) or not isinstance(exc, ccxt.BaseError | OSError | TimeoutError):
+        return exc
+    kind, message = type(exc).__name__, str(exc).strip()
+    if isinstance(exc, ccxt.OrderNotFound):
+        return OrderNotFound(kind, message)
+    if isinstance(exc, ccxt.AuthenticationError):
+        return AuthenticationFailed(kind, message)
+    # A rejected nonce says nothing about the venue's health (and is retried once already).
     if isinstance(exc, ccxt.InvalidNonce):
-        return False
-    return isinstance(exc, ccxt.NetworkError | OSError | TimeoutError)
+        return VenueError(kind, message)
+    if isinstance(exc, ccxt.NetworkError | OSError | TimeoutError):
+        return VenueUnavailable(kind, message)
+    return VenueError(kind, message)
 
 
-def is_order_not_found(exc: BaseException) -> bool:
-    """True when the venue says the order does not exist."""
-    return isinstance(exc, ccxt_module().OrderNotFound)
+def _translated(call: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
+    """Let no ccxt exception out of a VenueClient call: each becomes a VenueError."""
+
+    @functools.wraps(call)
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await call(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - translated, or re-raised as it is
+            translated = venue_error(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    return wrapper
 
 
-def market_infos(markets: dict[str, dict[str, Any]], symbols: list[str]) -> dict[str, MarketInfo]:
-    """Copy the trading rules of ``symbols`` out of ccxt's market structures.
+class VenueClient:
+    """One account's (or the public market's) connection to a venue, through ccxt.pro."""
 
-    Raises GatewayError naming any symbol the venue does not list.
-    """
-    unknown = [s for s in symbols if s not in markets]
-    if unknown:
-        raise GatewayError(f"unknown symbol(s) on this venue: {', '.join(unknown)}")
-    infos: dict[str, MarketInfo] = {}
-    for symbol in symbols:
-        market = markets[symbol]
-        precision = market.get("precision") or {}
-        limits = market.get("limits") or {}
-        infos[symbol] = MarketInfo(
-            symbol=symbol,
-            base=str(market["base"]),
-            quote=str(market["quote"]),
-            amount_step=_dec(precision.get("amount"), "0.00000001"),
-            price_step=_dec(precision.get("price"), "0.01"),
-            min_amount=_dec((limits.get("amount") or {}).get("min"), "0"),
-            min_cost=_dec((limits.get("cost") or {}).get("min"), "0"),
-            active=market.get("active") is not False,
-            status=str((market.get("info") or {}).get("status") or "online"),
+    def __init__(self, exchange: CcxtExchange, clock: Callable[[], float] = time.time) -> None:
+        self._exchange = exchange
+        self._clock = clock
+        self.markets: dict[str, MarketInfo] = {}
+        """Every market of the last market list loaded, by symbol."""
+
+    @property
+    def exchange(self) -> CcxtExchange:
+        """The ccxt client underneath (tests and benchmarks read the venue through it)."""
+        return self._exchange
+
+    @property
+    def authenticated(self) -> bool:
+        """True when the client holds API credentials (private calls are possible)."""
+        return bool(self._exchange.apiKey)
+
+    def has_key(self, api_key: str) -> bool:
+        """True when the client trades with ``api_key``."""
+        return bool(api_key) and self._exchange.apiKey == api_key
+
+    # ----------------------------------------------------------------- markets
+
+    @_translated
+    async def load_markets(self, reload: bool = False) -> dict[str, MarketInfo]:
+        """Every market the venue lists, with its trading rules and status."""
+        self.markets = parse.market_infos(await self._exchange.load_markets(reload))
+        return self.markets
+
+    @_translated
+    async def watch_ticker(self, symbol: str) -> Quote | None:
+        """The next ticker of ``symbol`` (None when malformed)."""
+        return parse.quote(symbol, await self._exchange.watch_ticker(symbol), self._clock())
+
+    @_translated
+    async def fetch_quotes(self, symbols: list[str]) -> dict[str, Quote]:
+        """Current tickers of ``symbols`` over REST (malformed ones left out)."""
+        tickers = await self._exchange.fetch_tickers(symbols)
+        quotes = {
+            symbol: parse.quote(symbol, tickers.get(symbol) or {}, self._clock(), "rest")
+            for symbol in symbols
+        }
+        return {symbol: q for symbol, q in quotes.items() if q is not None}
+
+    @_translated
+    async def watch_order_book(self, symbol: str) -> OrderBook:
+        """The next book of ``symbol``: a copy of its top levels."""
+        book = await self._exchange.watch_order_book(symbol)
+        return parse.order_book(symbol, book, BOOK_DEPTH, self._clock())
+
+    @_translated
+    async def fetch_order_book(self, symbol: str) -> OrderBook:
+        """The book of ``symbol`` over REST."""
+        book = await self._exchange.fetch_order_book(symbol, BOOK_DEPTH)
+        return parse.order_book(symbol, book, BOOK_DEPTH, self._clock())
+
+    @_translated
+    async def watch_trades(self, symbol: str) -> list[PublicTrade]:
+        """The next public trades of ``symbol``."""
+        return parse.public_trades(symbol, await self._exchange.watch_trades(symbol))
+
+    # ----------------------------------------------------------------- account
+
+    @_translated
+    async def fetch_balances(self) -> dict[str, Balance]:
+        """Free, used and total per currency over REST."""
+        return parse.balances(await self._exchange.fetch_balance())
+
+    @_translated
+    async def watch_balance_totals(self) -> dict[str, Decimal]:
+        """The totals of the next balances message (the stream carries no holds)."""
+        return parse.balance_totals(await self._exchange.watch_balance())
+
+    # ----------------------------------------------------------------- orders
+
+    @_translated
+    async def create_order(
+        self,
+        symbol: str,
+        order_type: OrderType,
+        side: Side,
+        amount: Decimal,
+        price: Decimal | None,
+        client_id: str,
+    ) -> str:
+        """Send one order; returns the venue's id for it."""
+        result = await self._exchange.create_order(
+            symbol,
+            order_type.value,
+            side.value,
+            float(amount),
+            float(price) if price is not None else None,
+            {"clientOrderId": client_id},
         )
-    return infos
+        return str(result["id"])
 
+    @_translated
+    async def cancel_order(self, venue_id: str, symbol: str) -> None:
+        """Cancel one order; raises OrderNotFound when the venue does not know it (any more)."""
+        await self._exchange.cancel_order(venue_id, symbol)
 
-def _dec(value: Any, default: str) -> Decimal:
-    return Decimal(str(value)) if value is not None else Decimal(default)
+    @_translated
+    async def cancel_all_orders(self) -> None:
+        """Cancel every open order of the account, ours or not."""
+        await self._exchange.cancel_all_orders()
+
+    @_translated
+    async def cancel_all_orders_after(self, timeout_ms: int) -> None:
+        """Arm (``timeout_ms`` > 0) or disarm (0) the venue's dead-man's switch."""
+        await self._exchange.cancel_all_orders_after(timeout_ms)
+
+    @_translated
+    async def fetch_open_orders(self, client_id: str | None = None) -> list[OrderReport]:
+        """The account's open orders (only ``client_id``'s when given: the venue filters)."""
+        params = {"clientOrderId": client_id} if client_id is not None else {}
+        return self._orders(await self._exchange.fetch_open_orders(None, None, None, params))
+
+    @_translated
+    async def fetch_closed_orders(self, client_id: str | None = None) -> list[OrderReport]:
+        """The account's recently closed orders (only ``client_id``'s when given)."""
+        params = {"clientOrderId": client_id} if client_id is not None else {}
+        return self._orders(await self._exchange.fetch_closed_orders(None, None, None, params))
+
+    @_translated
+    async def fetch_order(self, venue_id: str, symbol: str) -> OrderReport:
+        """One order by its venue id; raises OrderNotFound when the venue does not know it."""
+        return parse.order_report(await self._exchange.fetch_order(venue_id, symbol))
+
+    @_translated
+    async def watch_orders(self) -> list[OrderReport]:
+        """The next order updates of the executions stream."""
+        return self._orders(await self._exchange.watch_orders(), stream=True)
+
+    @_translated
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since_ms: int | None = None
+    ) -> list[TradeReport]:
+        """The account's trades since ``since_ms`` (venue time), oldest first."""
+        return self._trades(await self._exchange.fetch_my_trades(symbol, since_ms))
+
+    @_translated
+    async def watch_my_trades(self) -> list[TradeReport]:
+        """The account's next trades from the executions stream."""
+        return self._trades(await self._exchange.watch_my_trades())
+
+    async def close(self) -> None:
+        """Close the client's sessions and sockets (never raises)."""
+        try:
+            await self._exchange.close()
+        except Exception as exc:  # noqa: BLE001 - closing must not fail a stop
+            log.debug("closing the venue client: %s", exc)
+
+    # ----------------------------------------------------------------- parsing
+
+    @staticmethod
+    def _orders(remotes: list[parse.CcxtOrder], stream: bool = False) -> list[OrderReport]:
+        reports = []
+        for remote in remotes:
+            try:
+                reports.append(parse.order_report(remote, stream=stream))
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("ignored an order report without an id: %r", exc)
+        return reports
+
+    @staticmethod
+    def _trades(trades: list[parse.CcxtTrade]) -> list[TradeReport]:
+        reports = []
+        for trade in trades:
+            report = parse.trade_report(trade)
+            if report is None:
+                log.warning("ignored a trade report missing its id, side, amount or price")
+            else:
+                reports.append(report)
+        return reports

@@ -1,24 +1,22 @@
-"""Provides market data: ccxt.pro ticker and book streams per symbol, copied into engine types."""
+"""Provides market data: ticker, book and trade streams per symbol, with a REST fallback."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
-import math
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from tradetui.core.metrics import EngineMetrics
 from tradetui.core.model import OrderBook, PublicTrade, Quote
 from tradetui.core.services.trend import TrendHistory
 from tradetui.core.venue.breaker import CircuitBreaker
-from tradetui.core.venue.client import is_transport_error
+from tradetui.core.venue.client import VenueClient
+from tradetui.core.venue.errors import VenueError
 from tradetui.core.venue.streams import supervise
 
 log = logging.getLogger("tradetui.market_data")
 
-BOOK_DEPTH = 10
 STREAM_QUIET_S = 2.0
 """A symbol whose ticker stream is silent this long is polled over REST until it speaks again."""
 REST_POLL_S = 1.0
@@ -29,14 +27,14 @@ class MarketData:
 
     def __init__(
         self,
-        exchange: Any,
+        client: VenueClient,
         symbols: list[str],
         clock: Callable[[], float],
         breaker: CircuitBreaker,
         on_trades: Callable[[list[PublicTrade]], Awaitable[None]],
         metrics: EngineMetrics | None = None,
     ) -> None:
-        self._exchange = exchange
+        self._client = client
         self._symbols = symbols
         self._clock = clock
         self._breaker = breaker
@@ -77,7 +75,7 @@ class MarketData:
             await asyncio.sleep(REST_POLL_S)
             now = self._clock()
             # A symbol the venue delisted is silent for good: polling it would only fail.
-            listed = getattr(self._exchange, "markets", None) or {}
+            listed = self._client.markets
             quiet = [
                 s
                 for s in self._symbols
@@ -93,36 +91,29 @@ class MarketData:
                 try:
                     await self._poll(quiet)
                 except Exception as exc:  # noqa: BLE001 - polled again next second
-                    if is_transport_error(exc):
+                    if isinstance(exc, VenueError) and exc.transport:
                         self._breaker.record_failure()
                     log.warning("REST market data failed: %s", exc)
                 else:
                     self._breaker.record_success()
 
     async def _poll(self, symbols: list[str]) -> None:
-        tickers = await self._exchange.fetch_tickers(symbols)
+        quotes = await self._client.fetch_quotes(symbols)
         for symbol in symbols:
-            quote = _quote_from_ticker(symbol, tickers.get(symbol) or {}, self._clock(), "rest")
+            quote = quotes.get(symbol)
             if quote is not None:
                 self._store_quote(quote)
-            book = await self._exchange.fetch_order_book(symbol, BOOK_DEPTH)
-            self._store_book(symbol, book)
+            self.books[symbol] = await self._client.fetch_order_book(symbol)
 
     async def _trades_once(self, symbol: str) -> None:
-        trades = await self._exchange.watch_trades(symbol)
+        trades = await self._client.watch_trades(symbol)
         self.messages_received += 1
-        copies = [
-            PublicTrade(symbol, float(t["price"]), float(t["amount"]))
-            for t in trades
-            if t.get("price") and t.get("amount")
-        ]
-        await self._on_trades(copies)
+        await self._on_trades(trades)
 
     async def _ticker_once(self, symbol: str) -> None:
-        ticker = await self._exchange.watch_ticker(symbol)
+        quote = await self._client.watch_ticker(symbol)
         self.messages_received += 1
         self._stream_seen_at[symbol] = self._clock()
-        quote = _quote_from_ticker(symbol, ticker, self._clock())
         if quote is None:
             log.warning("ignored a malformed ticker for %s", symbol)
             return
@@ -133,31 +124,5 @@ class MarketData:
         self.trends.record(quote.symbol, quote.mid, quote.received_at)
 
     async def _book_once(self, symbol: str) -> None:
-        book = await self._exchange.watch_order_book(symbol)
+        self.books[symbol] = await self._client.watch_order_book(symbol)
         self.messages_received += 1
-        self._store_book(symbol, book)
-
-    def _store_book(self, symbol: str, book: dict[str, Any]) -> None:
-        # ccxt hands back its live, mutating book: copy the top levels out.
-        copy = OrderBook(
-            symbol,
-            tuple((float(p), float(a)) for p, a, *_ in book["bids"][:BOOK_DEPTH]),
-            tuple((float(p), float(a)) for p, a, *_ in book["asks"][:BOOK_DEPTH]),
-            self._clock(),
-        )
-        self.books[symbol] = copy
-
-
-def _quote_from_ticker(
-    symbol: str, ticker: dict[str, Any], now: float, source: str = "ws"
-) -> Quote | None:
-    try:
-        bid, ask = float(ticker["bid"]), float(ticker["ask"])
-        last = float(ticker.get("last") or (bid + ask) / 2)
-        bid_volume = float(ticker.get("bidVolume") or 0.0)
-        ask_volume = float(ticker.get("askVolume") or 0.0)
-    except (TypeError, ValueError, KeyError):
-        return None
-    if not all(math.isfinite(x) for x in (bid, ask, last)):
-        return None
-    return Quote(symbol, bid, ask, last, bid_volume, ask_volume, now, source)
