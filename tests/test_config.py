@@ -54,6 +54,27 @@ def test_a_missing_config_file_says_so(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
 
 
+def test_a_directory_given_as_config_file_says_so(tmp_path: Path) -> None:
+    """Guards against pydantic-settings' TOML source, which skips a path that is no file."""
+    with pytest.raises(ConfigError, match=f"config file {tmp_path} is not a file"):
+        load_settings(tmp_path)
+
+
+def test_one_table_merges_across_every_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards the deep merge of pydantic-settings' sources: a table set in several keeps every key."""
+    config = tmp_path / "tradetui.toml"
+    config.write_text("[risk]\nmax_open_positions = 2\nmax_spread_bps = 40\n")
+    monkeypatch.setenv("TRADETUI_RISK__MAX_DAILY_LOSS_PCT", "4")
+    monkeypatch.setenv("TRADETUI_RISK", '{"max_drawdown_pct": 8}')
+    risk = load_settings(config, risk={"min_balance": 25}).risk
+    assert (risk.max_open_positions, risk.max_spread_bps) == (2, 40)  # file
+    assert (risk.max_daily_loss_pct, risk.max_drawdown_pct) == (4, 8)  # env: one key, and JSON
+    assert risk.min_balance == 25  # flag
+    assert risk.min_confidence == 0.75  # default
+
+
 def test_a_nested_variable_sets_one_key_of_its_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADETUI_RISK__MAX_SPREAD_BPS", "30")
     monkeypatch.setenv("TRADETUI_STRATEGY__ENABLED", "false")

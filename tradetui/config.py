@@ -1,18 +1,27 @@
-"""Provides tradetui's settings: defaults, a TOML file, ``TRADETUI_*`` environment variables and CLI overrides."""
+"""Provides tradetui's settings on pydantic-settings: defaults, a TOML file, ``TRADETUI_*`` environment variables and CLI overrides."""
 
 from __future__ import annotations
 
 import json
 import os
 import tomllib
-import types
-from collections.abc import Mapping
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 
 class ConfigError(Exception):
@@ -243,20 +252,21 @@ class CopyTradingSettings(_Section):
         return self
 
 
-_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
-    "tradetui_config_file_values", default=None
-)
-"""The parsed config file of the load_settings call in progress."""
+_config_file: ContextVar[Path | None] = ContextVar("tradetui_config_file", default=None)
+"""The config file of the load_settings call in progress: settings_customise_sources, a
+classmethod, never sees the arguments of the call it builds sources for."""
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """All of tradetui's settings.
 
     Sources layer as defaults < config file < ``TRADETUI_*`` environment < the values given (CLI
     flags), and nested tables merge key by key. ``Settings()`` alone still reads the environment.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="TRADETUI_", env_nested_delimiter="__", case_sensitive=False, extra="forbid"
+    )
 
     mode: Literal["paper", "live"] = "paper"
     """Start in paper (default) or live mode."""
@@ -265,131 +275,115 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     """Minimum level of log records written."""
     venue: VenueSettings = Field(default_factory=VenueSettings)
+    """Where the engine trades: the embedded simulator, an external one, or a ccxt exchange."""
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    """Limits of the central risk guard that every order passes."""
     strategy: StrategySettings = Field(default_factory=StrategySettings)
+    """The strategy tick, and the pulse strategy that runs when ``strategies`` is empty."""
     strategies: list[StrategyEntry] = Field(default_factory=list)
     """Strategies to run (``[[strategies]]`` tables); when empty, ``[strategy]`` runs pulse."""
     paper: PaperSettings = Field(default_factory=PaperSettings)
+    """The paper broker's starting balances, fees and slippage cap."""
     ui: UiSettings = Field(default_factory=UiSettings)
+    """The terminal UI: theme, refresh rate and key remaps."""
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    """The health/metrics listener, alerts and log output."""
     listing: ListingSettings = Field(default_factory=ListingSettings)
+    """The listing monitor: new listings, status changes and delistings."""
     copy_trading: CopyTradingSettings = Field(default_factory=CopyTradingSettings)
+    """Leaders whose trades are mirrored."""
 
-    @model_validator(mode="before")
     @classmethod
-    def _layer_sources(cls, data: Any) -> Any:
-        """The config file's values, then the environment's, under the given ones."""
-        if not isinstance(data, dict):
-            return data
-        # A bad variable raises ConfigError, which pydantic lets through unwrapped (it only
-        # collects ValueErrors), so Settings() and load_settings both give its one-line message.
-        file_and_env = _deep_merge(_file_values.get() or {}, _environment_values(os.environ))
-        return _deep_merge(file_and_env, data)
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest first. pydantic-settings deep-merges what the sources return, so a table set in
+        # several of them keeps every key. No .env file or secrets dir: tradetui never read them.
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, _EnvSource(settings_cls))
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources += (_TomlFileSource(settings_cls, config_file),)
+        return sources
 
 
-_ENV_PREFIX = "TRADETUI_"
-"""Environment variables named with this prefix (in any case) set settings."""
-_ENV_NESTED_DELIMITER = "__"
-"""Steps into a table in a variable's name: ``TRADETUI_RISK__MAX_SPREAD_BPS=30``."""
+class _EnvSource(EnvSettingsSource):
+    """``TRADETUI_*`` variables, each checked before pydantic-settings reads them.
 
-
-def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The settings given by ``TRADETUI_*`` variables in ``environ``, as nested dicts.
-
-    A list, table or mapping setting takes JSON (``TRADETUI_SYMBOLS='["BTC/USD"]'``); any other
-    value stays a string for validation to convert. A name whose first part is no setting is left
-    alone, since other parts of tradetui read it (``TRADETUI_API_KEY``); an unknown key inside a
-    table is an error. Raises ConfigError with a one-line message that never echoes a value, as
-    some variables hold secrets.
+    A name whose first part is no setting is left alone, since other parts of tradetui read it
+    (``TRADETUI_API_KEY``); an unknown key inside a table, or text where a list or table takes
+    JSON, is a ConfigError whose one line names the variable and never echoes its value, as some
+    variables hold secrets.
     """
-    prefix = _ENV_PREFIX.lower()
-    named = [
-        (name, name[len(prefix) :].lower().split(_ENV_NESTED_DELIMITER))
-        for name in environ
-        if name.lower().startswith(prefix)
-    ]
-    # Whole tables first, so TRADETUI_RISK='{...}' and TRADETUI_RISK__MIN_BALANCE=5 combine.
-    named.sort(key=lambda name_and_keys: len(name_and_keys[1]))
-    values: dict[str, Any] = {}
-    for name, keys in named:
-        annotation = _annotation_at(name, keys)
-        if annotation is _NO_SETTING:
-            continue
-        value: Any = environ[name]
-        if _is_complex(annotation):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise ConfigError(
-                    f"environment variable {name} is not valid JSON, which "
-                    f"{'.'.join(keys)} takes; fix or unset it"
-                ) from None
-        for key in reversed(keys):
-            value = {key: value}
-        values = _deep_merge(values, value)
-    return values
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = self.env_prefix.lower()
+        delimiter = self.env_nested_delimiter or "__"  # always set by model_config
+        for name, value in os.environ.items():
+            if name.lower().startswith(prefix):
+                keys = name[len(prefix) :].lower().split(delimiter)
+                field = _field_at(name, keys)
+                if field is not None and self.field_is_complex(field):
+                    _check_json(name, keys, value)
+        return super().__call__()
 
 
-_NO_SETTING: Any = object()
-"""Stands for a variable whose first name part is no setting."""
-
-
-def _annotation_at(name: str, keys: list[str]) -> Any:
-    """The type of the setting ``keys`` leads to from Settings, or _NO_SETTING for a name that
-    other parts of tradetui read; raises ConfigError for an unknown key inside a table."""
+def _field_at(name: str, keys: list[str]) -> FieldInfo | None:
+    """The field the variable ``name`` (split into ``keys``) sets, None for one that names no
+    setting or a key inside a mapping (whose values pydantic-settings takes as text or JSON);
+    raises ConfigError for an unknown key inside a table."""
     annotation: Any = Settings
+    field: FieldInfo | None = None
     for depth, key in enumerate(keys):
-        inner = _without_none(annotation)
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
-            field = inner.model_fields.get(key)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(key)
             if field is None and depth == 0:
-                return _NO_SETTING
+                return None
             if field is None:
                 raise ConfigError(
                     f"environment variable {name} names no setting: {'.'.join(keys[:depth])} "
                     f"has no {key!r}; fix or unset it"
                 )
             annotation = field.annotation
-        elif get_origin(inner) is dict:
-            annotation = get_args(inner)[1] if get_args(inner) else Any
+        elif get_origin(annotation) is dict:
+            field, annotation = None, get_args(annotation)[1]
         else:
             raise ConfigError(
                 f"environment variable {name} names no setting: {'.'.join(keys[:depth])} "
                 f"is not a table; fix or unset it"
             )
-    return annotation
+    return field
 
 
-def _without_none(annotation: Any) -> Any:
-    """``X`` for ``X | None``; any other annotation as it is."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        rest = [arg for arg in get_args(annotation) if arg is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return annotation
+def _check_json(name: str, keys: list[str], value: str) -> None:
+    """Raise ConfigError, naming the variable but not its value, unless ``value`` is JSON."""
+    try:
+        json.loads(value)
+    except ValueError:
+        raise ConfigError(
+            f"environment variable {name} is not valid JSON, which {'.'.join(keys)} takes; "
+            "fix or unset it"
+        ) from None
 
 
-def _is_complex(annotation: Any) -> bool:
-    """Whether a setting of this type is given as JSON in the environment (as pydantic-settings did)."""
-    inner = _without_none(annotation)
-    origin = get_origin(inner)
-    if origin in (Union, types.UnionType):
-        return any(_is_complex(arg) for arg in get_args(inner))
-    container = origin or inner
-    return container in (list, dict, set, frozenset, tuple) or (
-        isinstance(inner, type) and issubclass(inner, BaseModel)
-    )
+class _TomlFileSource(TomlConfigSettingsSource):
+    """The ``--config`` TOML file: a missing one, a directory or bad TOML is a one-line ConfigError."""
 
+    def __init__(self, settings_cls: type[BaseSettings], config_file: Path) -> None:
+        if not config_file.is_file():
+            state = "is not a file" if config_file.exists() else "does not exist"
+            raise ConfigError(f"config file {config_file} {state}")
+        super().__init__(settings_cls, toml_file=config_file)
 
-def _deep_merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
-    """``low`` updated by ``high``, merging tables present in both key by key."""
-    merged = dict(low)
-    for key, value in high.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        try:
+            return super()._read_file(file_path)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {file_path} is not valid TOML: {exc}") from None
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -397,15 +391,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
     Raises ConfigError with a one-line message when the file or a value is invalid.
     """
-    values: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {config_file} does not exist") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
-    token = _file_values.set(values)
+    token = _config_file.set(config_file)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -413,4 +399,4 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         where = ".".join(str(p) for p in first["loc"]) or "config"
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
     finally:
-        _file_values.reset(token)
+        _config_file.reset(token)
