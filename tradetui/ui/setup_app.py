@@ -111,11 +111,10 @@ _CCXT_IMPORT = threading.Lock()
 
 def venue_ids() -> list[str]:
     """``sim`` and every ccxt.pro exchange id, for suggestions. Blocks (imports ccxt)."""
-    from tradetui.core.venue.loader import ccxt_module
+    from tradetui.core.venue.loader import exchange_ids
 
     with _CCXT_IMPORT:
-        ccxt_module()  # installs the lean ccxt packages, ccxt.pro among them
-    return [SIM_VENUE, *sys.modules["ccxt.pro"].exchanges]
+        return [SIM_VENUE, *exchange_ids()]
 
 
 def _describe_and_warm(typed: str) -> VenueInfo:

@@ -77,6 +77,13 @@ def ccxt_module() -> Any:
         return sys.modules["ccxt"]
 
 
+def exchange_ids() -> list[str]:
+    """Every exchange id ccxt.pro knows (without importing the exchanges)."""
+    with _lock:
+        _install()
+        return list(sys.modules["ccxt.pro"].exchanges)
+
+
 def ccxt_import_mode() -> ImportMode:
     """``lean`` while ccxt.pro loads its exchanges on first use, ``full`` once all are imported.
 
