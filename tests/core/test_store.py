@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tradetui.core import store as store_module
-from tradetui.core.store import Key, Store, StoreError, migrate, schema_version
+from tradetui.core import schema as store_module
+from tradetui.core.schema import Key, migrate, schema_version
+from tradetui.core.store import Store, StoreError
 
 
 def version_of(path: Path) -> int:

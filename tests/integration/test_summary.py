@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.test_headless import stop_after_first_paper_fill
 from tradetui.core.model import Mode
-from tradetui.core.store import migrate
+from tradetui.core.schema import migrate
 from tradetui.core.summary import format_summary, summarize
 
 

@@ -27,7 +27,9 @@ from tradetui.credentials.setup import Draft
 from tradetui.credentials.stores import lookup_credentials, read_records, remember_file_passphrase
 from tradetui.sim.server import SimInfo, SimServer
 from tradetui.ui import setup_app
-from tradetui.ui.setup_app import SetupApp, SetupOptions, StorageCheck
+from tradetui.ui.screens import setup_support
+from tradetui.ui.screens.setup_support import SetupOptions, StorageCheck
+from tradetui.ui.setup_app import SetupApp
 
 PASSPHRASE = "correct horse battery"
 SIZE = (100, 40)
@@ -188,7 +190,7 @@ async def test_keyring_and_kdf_calls_never_run_on_the_event_loop(
         return call
 
     for name in ("os_keyring", "open_file_store", "save_account"):
-        monkeypatch.setattr(setup_app, name, off_loop(name, getattr(setup_app, name)))
+        monkeypatch.setattr(setup_support, name, off_loop(name, getattr(setup_support, name)))
     app = sim_app(sim, "vault")
     async with app.run_test(size=SIZE) as pilot:
         await until_ready(pilot)
@@ -225,7 +227,7 @@ async def test_a_crash_never_prints_the_secret_in_its_traceback(
         secret = draft.credentials.secret
         raise RuntimeError(f"boom after reading {len(secret)} characters")
 
-    monkeypatch.setattr(setup_app, "check_credentials", crashing_check)
+    monkeypatch.setattr(setup_support, "check_credentials", crashing_check)
     app = sim_app(sim, "crash", backend="env")
     with pytest.raises(WorkerFailed, match="boom"):
         async with app.run_test(size=SIZE) as pilot:

@@ -13,7 +13,7 @@ from tradetui.ui import app as app_module
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen
-from tradetui.ui.setup_app import SetupScreen
+from tradetui.ui.screens.setup import SetupScreen
 from tradetui.ui.themes import APP_VARIABLES, ThemeError, load_theme, load_themes, theme_dirs
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane

@@ -129,7 +129,8 @@ def _wants_screen(args: argparse.Namespace) -> bool:
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from tradetui.ui.setup_app import SetupOptions, run_setup_app
+    from tradetui.ui.screens.setup_support import SetupOptions
+    from tradetui.ui.setup_app import run_setup_app
 
     options = SetupOptions(
         exchange=args.exchange,

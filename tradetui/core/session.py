@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from tradetui.core.api import EngineError
 from tradetui.core.instance_lock import InstanceLock, InstanceLockError
-from tradetui.core.store import Key, Store, StoreError
+from tradetui.core.schema import Key
+from tradetui.core.store import Store, StoreError
 from tradetui.paths import DataPaths
 
 RUNNING, CLEAN = "running", "clean"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import gc
 import logging
 import sys
@@ -22,6 +21,7 @@ from tradetui.config import Settings
 from tradetui.core.api import EngineControls, EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import redact
+from tradetui.ui.bindings import CONSOLE_BINDINGS, console_keymap, key_help
 from tradetui.ui.bridge import EngineCommandFailed, EngineStartFailed, LogSource
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen, KeyHelp
@@ -50,71 +50,7 @@ class TradeTuiApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     # Arrow keys move through open orders from the start (c cancels the one selected).
     AUTO_FOCUS = "#orders CellTable"
-    BINDINGS = [
-        Binding("p", "pause", "Pause", id="pause", tooltip="ACTIVE <-> PAUSED"),
-        Binding(
-            "t",
-            "toggle_mode",
-            "Paper/live",
-            id="mode",
-            tooltip="Live names the account, asks first",
-        ),
-        # priority: the kill switch must work even while a modal screen has the keyboard.
-        # ctrl+k also works while the log search field has the keyboard (it takes printable keys).
-        Binding(
-            "k,ctrl+k",
-            "kill",
-            "KILL",
-            id="kill",
-            tooltip="Halt now, cancel all open orders",
-            priority=True,
-        ),
-        Binding(
-            "K",
-            "flatten",
-            "Flatten",
-            id="flatten",
-            tooltip="Kill switch + sell all (asks first)",
-        ),
-        Binding("r", "release", "Release", id="release", tooltip="HALTED -> PAUSED (asks first)"),
-        Binding(
-            "c",
-            "cancel_order",
-            "Cancel",
-            id="cancel",
-            tooltip="Cancel the selected order",
-        ),
-        Binding("question_mark", "help", "Help", id="help", tooltip="This list of keys"),
-        Binding(
-            "z",
-            "zoom",
-            "Zoom",
-            id="zoom",
-            tooltip="Focused pane full screen (tab: next)",
-        ),
-        Binding(
-            "slash",
-            "search_logs",
-            "Search",
-            id="search",
-            tooltip="Filter the Logs pane (esc clears)",
-        ),
-        Binding(
-            "l",
-            "log_level",
-            "Log level",
-            id="log_level",
-            tooltip="Cycle the Logs pane's minimum level",
-            show=False,
-        ),
-        Binding(
-            "q",
-            "quit",
-            "Quit",
-            id="quit",
-            tooltip="Stop and exit (attached: detach)",
-        ),
-    ]
+    BINDINGS = CONSOLE_BINDINGS
 
     def __init__(
         self, engine: EngineControls, settings: Settings, log_sink: LogSource | None = None
@@ -176,32 +112,13 @@ class TradeTuiApp(App[int]):
 
     def _install_keymap(self, settings: Settings) -> str:
         """Apply the config's key remaps by binding id; returns a notice naming unknown ids."""
-        known = {binding.id for binding in self.BINDINGS if isinstance(binding, Binding)}
-        unknown = sorted(set(settings.ui.keys) - known)
-        self._keymap = self._normalize_keymap(
-            {name: keys for name, keys in settings.ui.keys.items() if name in known}
-        )
-        if unknown:
-            return (
-                f"ui.keys: unknown binding id(s) {', '.join(unknown)}; "
-                f"known ids: {', '.join(sorted(str(name) for name in known))}"
-            )
-        return ""
+        self.keymap, notice = console_keymap(settings.ui.keys)
+        self.set_keymap(self.keymap)
+        return notice
 
     def key_help(self) -> list[KeyHelp]:
         """Every console key as bound now (after the keymap), for the help screen."""
-        rows = []
-        for binding in self.BINDINGS:
-            if not isinstance(binding, Binding) or binding.id is None:
-                continue
-            keys = self._keymap.get(binding.id, binding.key)
-            shown = ", ".join(
-                self.get_key_display(dataclasses.replace(binding, key=key))
-                for key in keys.split(",")
-            )
-            rows.append(KeyHelp(shown, binding.id, binding.description, binding.tooltip))
-        rows.append(KeyHelp("ctrl+p", "-", "Commands", "Every action by name, and themes"))
-        return rows
+        return key_help(self.keymap, self.get_key_display)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for binding in self.BINDINGS:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from tradetui.core.model import Mode
-from tradetui.core.store import Key, Store
+from tradetui.core.schema import Key
+from tradetui.core.store import Store
 
 PEAK_WRITE_STEP = 1.001
 """Persist a new peak only once it is 0.1 % above the stored one: not a write per frame."""

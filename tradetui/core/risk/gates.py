@@ -1,4 +1,5 @@
 """Provides the risk gates: pure functions of (intent, amount, context, limits), in fixed order."""
+# Over 400 lines: the gates run in a fixed order, and this file reads in that order, one gate each.
 
 from __future__ import annotations
 

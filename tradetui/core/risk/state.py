@@ -30,7 +30,8 @@ from tradetui.core.risk.equity_marks import EquityMarks
 from tradetui.core.risk.guard import GATE_NAMES
 from tradetui.core.risk.protections import Protections
 from tradetui.core.risk.trading_state import RESTRICTION, TradingStateMachine
-from tradetui.core.store import Key, Store
+from tradetui.core.schema import Key
+from tradetui.core.store import Store
 
 log = logging.getLogger("tradetui.engine")
 

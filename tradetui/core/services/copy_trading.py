@@ -20,7 +20,8 @@ from tradetui.core.model import (
     Side,
     TradeReport,
 )
-from tradetui.core.store import Key, Store, StoreError
+from tradetui.core.schema import Key
+from tradetui.core.store import Store, StoreError
 from tradetui.core.venue.client import VenueClient
 from tradetui.core.venue.streams import cancel_tasks, supervise
 
