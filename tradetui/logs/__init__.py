@@ -1,7 +1,7 @@
 """Provides logging: the setup, the UI sink, and (from the modules below) redaction and formats.
 
-Callers import from here. ``log_redaction`` masks secrets, ``log_format`` makes lines,
-``log_writer`` queues records and runs the writer thread, ``log_outputs`` writes the file and stdout.
+Callers import from here. ``redaction`` masks secrets, ``format`` makes lines, ``writer`` queues
+records and runs the writer thread, ``outputs`` writes the file and stdout.
 """
 
 from __future__ import annotations

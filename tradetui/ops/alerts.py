@@ -38,8 +38,8 @@ ALERT_KINDS = (
     "market_status",
     "delisting_stuck",
 )
-"""What the engine alerts about (see ``Engine.on_alert``; the last four come from the listing
-monitor, ``core/listings.py``). Any other kind is still logged and sent."""
+"""What the engine alerts about (see ``core/alerts.py``; the last four come from the listing
+monitor, ``core/services/listings.py``). Any other kind is still logged and sent."""
 ERROR_KINDS = frozenset(
     {"kill_switch", "daily_loss_limit", "drawdown_limit", "crash_recovery", "delisting_stuck"}
 )

@@ -117,14 +117,14 @@ def _risk_cases() -> list[tuple[OrderIntent, RiskContext]]:
 
 
 def bench_sim_ws() -> list[Figure]:
-    """WS v2 messages/s one ccxt.pro client receives from the simulator (see bench_sim.py)."""
+    """WS v2 messages/s one ccxt.pro client receives from the simulator (see cli/bench/sim.py)."""
     from tradetui.cli.bench.sim import bench_sim_ws as run
 
     return run()
 
 
 def bench_sim_rest() -> list[Figure]:
-    """Signed private REST requests/s the simulator answers to ccxt clients (see bench_sim.py)."""
+    """Signed private REST requests/s the simulator answers to ccxt clients (see cli/bench/sim.py)."""
     from tradetui.cli.bench.sim import bench_sim_rest as run
 
     return run()
