@@ -1,6 +1,6 @@
 """Provides alerts: a log line each, and a JSON POST to the operator's webhook, rate-limited.
 
-The engine reports what an operator must hear about through its ``on_alert`` hook; ``Alerter``
+The engine reports what an operator must hear about through its alert hook (``engine.alerts.hook``); ``Alerter``
 is that hook. ``alert()`` never blocks and never raises: it logs, then hands the POST to one
 background task through a bounded queue. The same (kind, subject) goes out at most once per
 ``ops.alert_min_interval_s``; the next one sent says how many were held back meanwhile.
