@@ -44,7 +44,7 @@ def test_core_and_sim_never_import_textual_or_rich() -> None:
 _FIRST_PAINT_PROBE = textwrap.dedent(
     """
     import json, sys
-    import tradetui.cli.run, tradetui.config, tradetui.logs, tradetui.paths
+    import tradetui.cli.run, tradetui.config, tradetui.logs, tradetui.paths, tradetui.runtime
     import tradetui.ui.app, tradetui.ui.deferred_engine
     heavy = ("ccxt", "aiohttp", "tradetui.core.engine", "tradetui.ops.control")
     print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))
