@@ -74,7 +74,7 @@ def test_sim_ws_reports_a_positive_message_rate() -> None:
     """Short run: the figure is named and positive (speed is the benchmark's job, not the test's)."""
     from tradetui.cli.bench.sim import bench_sim_ws
 
-    figures = bench_sim_ws(seconds=0.5, warmup_s=0.2, tick_s=0.005)
+    figures = bench_sim_ws(seconds=0.5, warmup_s=0.2)
     assert [(f.name, f.unit) for f in figures] == [
         ("sim_ws.rate", "msgs/s"),
         ("sim_ws.mixed_rate", "msgs/s"),

@@ -252,12 +252,13 @@ still on its way to the book, so what is open after a cancel-all is exactly what
 
 
 def sim_client(venue: str) -> Any:
-    """A ccxt client on the embedded simulator's own account (``venue`` as `status` names it),
-    sharing the engine's nonce file."""
+    """A REST-only ccxt client on the embedded simulator's own account (``venue`` as `status`
+    names it: the REST address; the WS port is not in it), sharing the engine's nonce file."""
     address = venue.removeprefix("sim (").removesuffix(")")
     api_key, secret = make_credentials(VenueSettings().sim_seed, "main")
+    # Port 1 refuses at once should anything here ever dial WS.
     info = SimInfo(
-        f"http://{address}", f"ws://{address}/v2", f"ws://{address}/auth/v2", api_key, secret
+        f"http://{address}", "ws://127.0.0.1:1/v2", "ws://127.0.0.1:1/auth/v2", api_key, secret
     )
     return create_exchange("kraken", info.ccxt_config(), nonce_file(api_key))
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import ccxt.pro
@@ -21,9 +21,15 @@ def within(awaitable: Awaitable[T], seconds: float = 10.0) -> Awaitable[T]:
     return asyncio.wait_for(awaitable, seconds)
 
 
-async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() -> None:
+async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly(
+    unused_tcp_port_factory: Callable[[], int],
+) -> None:
+    """Every URL of the JSON line works with ccxt.pro: REST, public WS and private WS, which
+    listens on a port of its own."""
+    rest_port, ws_port = unused_tcp_port_factory(), unused_tcp_port_factory()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tradetui", "sim", "--port", "0", "--seed", "11",
+        sys.executable, "-m", "tradetui", "sim", "--port", str(rest_port),
+        "--ws-port", str(ws_port), "--seed", "11",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -32,7 +38,9 @@ async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() 
         first_line = await within(process.stdout.readline(), 30)
         endpoints = json.loads(first_line)
         assert set(endpoints) == {"rest", "ws_public", "ws_private", "api_key", "secret", "leader"}
-        assert endpoints["rest"].startswith("http://127.0.0.1:")
+        assert endpoints["rest"] == f"http://127.0.0.1:{rest_port}"
+        assert endpoints["ws_public"] == f"ws://127.0.0.1:{ws_port}/v2"
+        assert endpoints["ws_private"] == f"ws://127.0.0.1:{ws_port}/auth/v2"
         leader = endpoints.pop("leader")
         assert set(leader) == {"api_key", "secret"} and leader["api_key"] != endpoints["api_key"]
         info = SimInfo(**endpoints)
@@ -49,6 +57,9 @@ async def test_standalone_simulator_prints_endpoints_trades_and_exits_cleanly() 
             assert await within(ex.fetch_open_orders()) == []
             ticker = await within(ex.watch_ticker("ETH/USD"))
             assert ticker["bid"] < ticker["ask"]
+            placed = await within(ex.create_order_ws("BTC/USD", "limit", "buy", 0.001, 40_000))
+            await within(ex.cancel_order_ws(placed["id"]))
+            assert await within(ex.fetch_open_orders()) == []
         finally:
             await ex.close()
 

@@ -24,10 +24,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="tradetui sim", description="Kraken-protocol exchange simulator on 127.0.0.1."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (0 picks a free one)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="REST (and /admin) port to bind (0 picks a free one)"
+    )
+    parser.add_argument(
+        "--ws-port", type=int, default=0, help="WebSocket v2 port to bind (0 picks a free one)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic market")
     parser.add_argument(
-        "--tick-interval", type=float, default=0.25, help="seconds between market ticks"
+        "--tick-interval",
+        type=float,
+        default=0.25,
+        help="seconds between market ticks (0: as fast as the WebSocket clients take them)",
     )
     parser.add_argument(
         "--faults",
@@ -70,6 +78,7 @@ async def serve(args: argparse.Namespace) -> None:
     server = SimServer(
         host=args.host,
         port=args.port,
+        ws_port=args.ws_port,
         seed=args.seed,
         tick_interval=args.tick_interval,
         faults=parse_faults(args.faults),
@@ -109,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:
         print(
-            f"tradetui sim: cannot listen on {args.host}:{args.port} ({exc.strerror}); "
-            "choose another --port, or 0 for a free one.",
+            f"tradetui sim: cannot listen on {args.host} (--port {args.port}, --ws-port "
+            f"{args.ws_port}): {exc.strerror}; choose other ports, or 0 for free ones.",
             file=sys.stderr,
         )
         return 2

@@ -1,4 +1,4 @@
-"""Runs the simulator's REST and WS v2 APIs on one aiohttp port and ticks its market."""
+"""Runs the simulator: REST on aiohttp, WS v2 on websockets (each on its own port), market ticks."""
 
 from __future__ import annotations
 
@@ -32,11 +32,12 @@ class SimInfo:
     """Where a running simulator listens and the credentials of its main account."""
 
     rest: str
-    """REST base URL, e.g. `http://127.0.0.1:8080` (ccxt appends `/0/public/<Name>`)."""
+    """REST base URL, e.g. `http://127.0.0.1:8080` (ccxt appends `/0/public/<Name>`); the
+    loopback-only admin API is there too (`/admin/*`)."""
     ws_public: str
-    """WS v2 public URL, `ws://127.0.0.1:8080/v2`."""
+    """WS v2 public URL on the WS port, e.g. `ws://127.0.0.1:8081/v2`."""
     ws_private: str
-    """WS v2 private URL, `ws://127.0.0.1:8080/auth/v2`."""
+    """WS v2 private URL on the WS port, e.g. `ws://127.0.0.1:8081/auth/v2`."""
     api_key: str
     secret: str
     """Base64 API secret, as Kraken issues them."""
@@ -81,6 +82,7 @@ class SimServer:
         seed: int = 7,
         tick_interval: float = 0.25,
         *,
+        ws_port: int = 0,
         nonce_window: int = 0,
         book_levels: int = 100,
         clock: Callable[[], float] = time.time,
@@ -92,7 +94,11 @@ class SimServer:
     ) -> None:
         self.host = host
         self.port = port
+        """The REST port (0: a free one)."""
+        self.ws_port = ws_port
+        """The WebSocket port (0: a free one); Kraken too serves WS from other hosts than REST."""
         self.tick_interval = tick_interval
+        """Seconds between market ticks; 0 ticks as fast as the WebSocket clients take them."""
         self.exchange = SimExchange(
             seed,
             clock=clock,
@@ -127,18 +133,23 @@ class SimServer:
             persist.load(self.exchange, self.state_file)
             self._saver = StateSaver(self.exchange, self.state_file)
         app = web.Application(middlewares=[self.faults.middleware])
-        app.add_routes(self.rest_api.routes() + self.ws_api.routes() + self.admin_api.routes())
+        app.add_routes(self.rest_api.routes() + self.admin_api.routes())
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
         self._runner = runner
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+            ws_port = await self.ws_api.start(self.host, self.ws_port)
+        except BaseException:
+            await self.stop()
+            raise
         port = int(runner.addresses[0][1])
+        host = f"[{self.host}]" if ":" in self.host else self.host
         account = self.exchange.main_account
         self.info = SimInfo(
-            rest=f"http://{self.host}:{port}",
-            ws_public=f"ws://{self.host}:{port}/v2",
-            ws_private=f"ws://{self.host}:{port}/auth/v2",
+            rest=f"http://{host}:{port}",
+            ws_public=f"ws://{host}:{ws_port}/v2",
+            ws_private=f"ws://{host}:{ws_port}/auth/v2",
             api_key=account.api_key,
             secret=account.secret,
             leader_api_key=self.exchange.leader_account.api_key,
@@ -157,20 +168,23 @@ class SimServer:
 
     async def _tick_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.tick_interval)
+            if self.tick_interval > 0:
+                await asyncio.sleep(self.tick_interval)
+            else:
+                await self.ws_api.wait_drained()
             try:
                 self.step()
             except Exception:
                 log.exception("simulator tick failed")
 
     async def stop(self) -> None:
-        """Stop ticking, save the state file, close every WebSocket and the listening socket."""
+        """Stop ticking, close every WebSocket and both listening sockets, save the state file."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        await self.ws_api.close_all()
+        await self.ws_api.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -16,7 +16,7 @@ from tradetui.sim.ws.render import (
     levels_json,
     ticker_entry,
 )
-from tradetui.sim.ws.session import WsSession
+from tradetui.sim.ws.session import WsSession, fan_out
 from tradetui.sim.ws.tape import TapeFeeds
 
 
@@ -179,20 +179,16 @@ class PublicFeeds:
             if message["data"] == self._last_ticker.get(pair_id):
                 continue
             self._last_ticker[pair_id] = message["data"]
-            ticker_text = json.dumps(message)
-            for session in subscribers:
-                session.send_text(ticker_text)
+            fan_out(subscribers, json.dumps(message))
         for key, feed in list(self._books.items()):
             if key[0] not in instruments.pairs:
                 del self._books[key]
                 continue
             for book_text in feed.advance(now):
-                for session in feed.subscribers:
-                    session.send_text(book_text)
+                fan_out(feed.subscribers, book_text)
         self.tape.publish(now)
         if self.tape.heartbeat_due(now):
-            for session in self._sessions():
-                session.send_text(HEARTBEAT)
+            fan_out(self._sessions(), HEARTBEAT)
 
     def _sessions(self) -> set[WsSession]:
         """Every socket with at least one public subscription."""

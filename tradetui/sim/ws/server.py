@@ -1,29 +1,34 @@
-"""Serves Kraken's WebSocket v2 (`/v2` public, `/auth/v2` private) over aiohttp."""
+"""Serves Kraken's WebSocket v2 (`/v2` public, `/auth/v2` private) with the websockets library."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
-from aiohttp import WSMsgType, web
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
-from tradetui.sim import errors
 from tradetui.sim.faults import FaultInjector
 from tradetui.sim.fmt import iso
-from tradetui.sim.instruments import PairSpec
 from tradetui.sim.venue.exchange import SimExchange
 from tradetui.sim.ws import trading as ws_trading
 from tradetui.sim.ws.private import PrivateFeeds
 from tradetui.sim.ws.public import PublicFeeds
-from tradetui.sim.ws.request import WsRequest, requested_pairs
-from tradetui.sim.ws.session import WsSession
+from tradetui.sim.ws.request import WsRequest
+from tradetui.sim.ws.session import CLOSE_TIMEOUT_S, WsSession
+from tradetui.sim.ws.subscribe import Subscriptions
 
 log = logging.getLogger(__name__)
-BOOK_DEPTHS = (10, 25, 100, 500, 1000)
-PUBLIC_CHANNELS = ("ticker", "book")
-PRIVATE_CHANNELS = ("executions", "balances")
+PUBLIC_PATH, PRIVATE_PATH = "/v2", "/auth/v2"
+MAX_MESSAGE_BYTES = 1 << 20
+PACE_BYTES = 256 << 10
+"""With `tick_interval=0`, a client with more than this unsent holds the next market tick
+until websockets' flow control lets writing resume (under 8 KiB unsent)."""
 
 
 class WsApi:
@@ -35,30 +40,53 @@ class WsApi:
         self.public = PublicFeeds(exchange)
         self.private = PrivateFeeds(exchange)
         self.sessions: set[WsSession] = set()
+        self._server: Server | None = None
         self._ids = itertools.count(1)
+        subscriptions = Subscriptions(exchange, self.public, self.private)
         self._methods: dict[str, Callable[[WsRequest], None]] = {
             "ping": self._ping,
-            "subscribe": self._subscribe,
-            "unsubscribe": self._unsubscribe,
+            "subscribe": subscriptions.subscribe,
+            "unsubscribe": subscriptions.unsubscribe,
             "add_order": lambda request: ws_trading.add_order(exchange, request),
             "cancel_order": lambda request: ws_trading.cancel_order(exchange, request),
             "cancel_all": lambda request: ws_trading.cancel_all(exchange, request),
         }
         self.public.tape.install(self._methods)
 
-    def routes(self) -> list[web.RouteDef]:
-        return [web.get("/v2", self.serve_public), web.get("/auth/v2", self.serve_private)]
+    async def start(self, host: str, port: int) -> int:
+        """Listen on `host:port` (0: a free port) and return the bound port."""
+        self._server = await serve(
+            self._serve,
+            host,
+            port,
+            process_request=_route,
+            # Fan-out sends one pre-encoded frame to every client, so no per-socket deflate.
+            compression=None,
+            max_size=MAX_MESSAGE_BYTES,
+            close_timeout=CLOSE_TIMEOUT_S,
+            # Kraken's keepalive is the JSON ping ccxt sends; the simulator sends no WS pings.
+            ping_interval=None,
+        )
+        return int(self._server.sockets[0].getsockname()[1])
 
-    async def serve_public(self, request: web.Request) -> web.WebSocketResponse:
-        return await self._serve(request, private=False)
+    async def stop(self) -> None:
+        """Close the listening socket and every client (1001, going away), in about a second."""
+        if self._server is None:
+            return
+        self._server.close()
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S + 0.5)
+        except TimeoutError:
+            # websockets waits for a backlogged socket to drain before its close frame.
+            for session in list(self.sessions):
+                session.abort()
+            await self._server.wait_closed()
+        self._server = None
 
-    async def serve_private(self, request: web.Request) -> web.WebSocketResponse:
-        return await self._serve(request, private=True)
-
-    async def _serve(self, request: web.Request, private: bool) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=1 << 20)
-        await ws.prepare(request)
-        session = WsSession(ws, next(self._ids), private, self.faults)
+    async def _serve(self, connection: ServerConnection) -> None:
+        path = connection.request.path if connection.request is not None else ""
+        private = path.partition("?")[0] == PRIVATE_PATH
+        session = WsSession(connection, next(self._ids), private, self.faults)
         self.sessions.add(session)
         session.start()
         session.send({
@@ -68,25 +96,26 @@ class WsApi:
                       "connection_id": session.connection_id}],
         })  # fmt: skip
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    self.handle_text(session, message.data)
-                elif message.type == WSMsgType.ERROR:
-                    break
+            async for message in connection:
+                if isinstance(message, str):
+                    self.handle_text(session, message)
+        except ConnectionClosed:
+            pass  # a client that vanishes without a close frame is no error here
         finally:
             self.drop(session)
-            await session.close()
-        return ws
+            await session.stop()
 
     def drop(self, session: WsSession) -> None:
         self.sessions.discard(session)
         self.public.drop(session)
         self.private.drop(session)
 
-    async def close_all(self) -> None:
+    async def wait_drained(self) -> None:
+        """Return once no client is backlogged past PACE_BYTES (paces `tick_interval=0`)."""
+        await asyncio.sleep(0)
         for session in list(self.sessions):
-            self.drop(session)
-            await session.close()
+            if session.backlog_bytes() > PACE_BYTES:
+                await session.drained()
 
     def handle_text(self, session: WsSession, text: str) -> None:
         time_in = iso(self.exchange.clock())
@@ -126,67 +155,9 @@ class WsApi:
              "time_out": time_out}
         )  # fmt: skip
 
-    def _pairs(self, request: WsRequest) -> list[PairSpec] | None:
-        return requested_pairs(request, self.exchange.instruments)
 
-    def _subscribe(self, request: WsRequest) -> None:
-        channel = request.params.get("channel")
-        snapshot = request.params.get("snapshot", True) is not False
-        if channel in PUBLIC_CHANNELS:
-            depth = request.params.get("depth", 10)
-            if channel == "book" and depth not in BOOK_DEPTHS:
-                request.fail("Subscription depth not supported")
-                return
-            for pair in self._pairs(request) or []:
-                if self.public.is_subscribed(request.session, channel, pair):
-                    request.fail("Already subscribed", symbol=pair.symbol)
-                    continue
-                result: dict[str, object] = {"channel": channel, "symbol": pair.symbol}
-                if channel == "book":
-                    result["depth"] = depth
-                request.ok({**result, "snapshot": snapshot})
-                if channel == "ticker":
-                    self.public.subscribe_ticker(request.session, pair, snapshot)
-                else:
-                    self.public.subscribe_book(request.session, pair, depth, snapshot)
-        elif channel in PRIVATE_CHANNELS:
-            account = self.exchange.accounts.account_for_token(request.params.get("token"))
-            if account is None or not request.session.private:
-                request.fail(errors.INVALID_SESSION)
-                return
-            if self.private.is_subscribed(request.session, channel, account):
-                request.fail("Already subscribed")
-                return
-            request.session.account = account
-            if channel == "executions":
-                request.ok({"channel": channel, "maxratecount": 180, "snapshot": snapshot})
-                snap_orders = request.params.get("snap_orders", True) is not False
-                snap_trades = request.params.get("snap_trades", False) is True
-                self.private.subscribe_executions(
-                    request.session, account, snap_orders, snap_trades
-                )
-            else:
-                request.ok({"channel": channel, "snapshot": snapshot})
-                self.private.subscribe_balances(request.session, account)
-        else:
-            request.fail("Subscription name invalid")
-
-    def _unsubscribe(self, request: WsRequest) -> None:
-        channel = request.params.get("channel")
-        if channel in PUBLIC_CHANNELS:
-            for pair in self._pairs(request) or []:
-                result = {"channel": channel, "symbol": pair.symbol}
-                if self.public.unsubscribe(request.session, channel, pair):
-                    request.ok(result)
-                else:
-                    request.fail("Subscription Not Found", symbol=pair.symbol)
-        elif channel in PRIVATE_CHANNELS:
-            account = self.exchange.accounts.account_for_token(request.params.get("token"))
-            if account is None:
-                request.fail(errors.INVALID_SESSION)
-            elif self.private.unsubscribe(request.session, channel, account):
-                request.ok({"channel": channel})
-            else:
-                request.fail("Subscription Not Found")
-        else:
-            request.fail("Subscription name invalid")
+def _route(connection: ServerConnection, request: Request) -> Response | None:
+    """Refuse the handshake (404) on any path but the two WS v2 endpoints."""
+    if request.path.partition("?")[0] in (PUBLIC_PATH, PRIVATE_PATH):
+        return None
+    return connection.respond(HTTPStatus.NOT_FOUND, "The simulator serves /v2 and /auth/v2.\n")

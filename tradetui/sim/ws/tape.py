@@ -11,7 +11,7 @@ from tradetui.sim.instruments import PairSpec
 from tradetui.sim.tape import INTERVALS_MIN, Candle, PublicTrade
 from tradetui.sim.venue.exchange import SimExchange
 from tradetui.sim.ws.request import WsRequest, requested_pairs
-from tradetui.sim.ws.session import WsSession
+from tradetui.sim.ws.session import WsSession, fan_out
 
 TAPE_CHANNELS = ("trade", "ohlc")
 SNAPSHOT_TRADES = 50
@@ -157,9 +157,9 @@ class TapeFeeds:
             self._last_trade[pair_id] = pm.tape.last_id
             if fresh and subscribers:
                 data = [trade_entry(pm.spec, trade) for trade in fresh]
-                text = json.dumps({"channel": "trade", "type": "update", "data": data})
-                for session in subscribers:
-                    session.send_text(text)
+                fan_out(
+                    subscribers, json.dumps({"channel": "trade", "type": "update", "data": data})
+                )
         for key, subscribers in list(self._ohlc.items()):
             pm = pairs.get(key[0])
             if pm is None:
@@ -173,9 +173,7 @@ class TapeFeeds:
                 continue
             self._last_bar[key] = state
             entry = ohlc_entry(pm.spec, bar, key[1], now)
-            text = json.dumps({"channel": "ohlc", "type": "update", "data": [entry]})
-            for session in subscribers:
-                session.send_text(text)
+            fan_out(subscribers, json.dumps({"channel": "ohlc", "type": "update", "data": [entry]}))
 
     def heartbeat_due(self, now: float) -> bool:
         if now - self._heartbeat_at < HEARTBEAT_S:
