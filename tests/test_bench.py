@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,89 @@ def test_the_logging_benchmark_writes_through_the_real_setup_and_reports_its_fig
     assert "logging" in BENCHMARKS
     # Every record reached the file: warm-up, rate run and timed calls.
     assert len((tmp_path / "tradetui.jsonl").read_text().splitlines()) == 2_000 + 3_000 + 1_000
+
+
+def test_md_ingest_reports_engine_ccxt_and_feed_figures() -> None:
+    """Short run on a short recording: each figure is named, finite and positive; whether the
+    feed outran both clients is the feed_rate figure's to say, not this test's."""
+    from tradetui.cli.bench.md_ingest import bench_md_ingest
+
+    figures = bench_md_ingest(seconds=0.5, warmup_s=0.2, record_frames=2_000)
+    assert [(f.name, f.unit) for f in figures] == [
+        ("md_ingest.rate", "msgs/s"),
+        ("md_ingest.ccxt_rate", "msgs/s"),
+        ("md_ingest.kept", "%"),
+        ("md_ingest.engine_us_per_msg", "us"),
+        ("md_ingest.ccxt_us_per_msg", "us"),
+        ("md_ingest.applied_rate", "updates/s"),
+        ("md_ingest.feed_rate", "msgs/cpu-s"),
+    ]
+    assert all(math.isfinite(f.value) and f.value > 0 for f in figures)
+    values = {f.name: f.value for f in figures}
+    assert values["md_ingest.kept"] == pytest.approx(
+        values["md_ingest.rate"] / values["md_ingest.ccxt_rate"] * 100
+    )
+
+
+def test_the_replay_cycle_opens_with_every_snapshot_and_holds_updates_of_each_channel() -> None:
+    """Guards the replay's meaning: ccxt applies book updates only on top of a snapshot, and the
+    cycle carries what the engine subscribes to, for every symbol."""
+    import asyncio
+
+    from tradetui.cli.bench.replay import CHANNELS, record
+    from tradetui.sim.server import SimServer
+
+    symbols = ["BTC/USD", "ETH/USD"]
+
+    async def recorded() -> list[str]:
+        server = SimServer(host="127.0.0.1", port=0, seed=7, tick_interval=1e9)
+        info = await server.start()
+        try:
+            return await record(info.ws_public, server, symbols, 500)
+        finally:
+            await server.stop()
+
+    messages = [json.loads(text) for text in asyncio.run(recorded())]
+    assert len(messages) == 500
+    first_seen: dict[tuple[str, str], str] = {}
+    for message in messages:
+        for entry in message.get("data", []):
+            first_seen.setdefault((message["channel"], entry["symbol"]), message["type"])
+    for symbol in symbols:
+        assert first_seen[("book", symbol)] == "snapshot"
+        assert first_seen[("ticker", symbol)] == "snapshot"
+    kinds = {(m["channel"], m.get("type")) for m in messages}
+    assert {(channel, "update") for channel in CHANNELS} <= kinds
+
+
+def test_ws_frames_and_chunks_round_trip_through_the_length_encodings() -> None:
+    from tradetui.cli.bench.replay import chunked, ws_frame
+
+    texts = ["x" * size for size in (0, 125, 126, 65_535, 65_536, 70_000)]
+    for text in texts:
+        frame = ws_frame(text)
+        assert frame[0] == 0x81 and not frame[1] & 0x80  # final text frame, unmasked
+        assert frame.endswith(text.encode()) and len(frame) - len(text) in (2, 4, 10)
+    chunks = chunked(texts * 3, chunk_bytes=1_000)
+    assert sum(count for _, count in chunks) == len(texts) * 3
+    assert b"".join(chunk for chunk, _ in chunks) == b"".join(ws_frame(t) for t in texts * 3)
+
+
+def test_peak_rss_is_the_measured_process_own_not_its_parents() -> None:
+    """Guards the rss benchmark against the parent's peak leaking in across fork and exec: with
+    ~300 MB held here, a 40 MB child must still measure about 40 MB."""
+    from tradetui.cli.bench.engine import peak_rss_kib
+
+    ballast = b"\x01" * (300 << 20)
+    child = [sys.executable, "-c", "held = b'x' * (40 << 20)"]
+    peak_mib = peak_rss_kib(child, dict(os.environ)) / 1024
+    assert len(ballast) == 300 << 20
+    assert 40 <= peak_mib < 100
+
+
+def test_peak_rss_reports_a_failing_process_with_its_stderr() -> None:
+    from tradetui.cli.bench.engine import peak_rss_kib
+
+    command = [sys.executable, "-c", "raise SystemExit('no session today')"]
+    with pytest.raises(RuntimeError, match="no session today"):
+        peak_rss_kib(command, dict(os.environ))

@@ -46,3 +46,50 @@ def test_ui_benchmarks_are_registered() -> None:
     from tradetui.cli.bench import BENCHMARKS
 
     assert {"ui_first_paint", "ui_frame"} <= set(BENCHMARKS)
+
+
+def test_frame_benchmark_frames_reach_its_driver_as_terminal_bytes() -> None:
+    """Guards what ui_frame times: Textual's own terminal encoding, delivered to the driver."""
+    import asyncio
+
+    from tradetui.cli.bench.ui import FRAME_SIZE, _FrameBenchApp
+
+    async def run() -> _FrameBenchApp:
+        app = _FrameBenchApp(SyntheticEngine())
+        async with app.run_test(headless=False, size=FRAME_SIZE) as pilot:
+            for _ in range(500):
+                if app.snapshots_shown and app.frame_ends_cpu_ns:
+                    break
+                await pilot.pause(0.01)
+            assert not app.is_headless
+        return app
+
+    app = asyncio.run(run())
+    assert app.frame_ends_cpu_ns
+    # A full 160x48 screen of text and escape sequences, not an empty write.
+    assert app.terminal_chars_written > FRAME_SIZE[0] * FRAME_SIZE[1]
+
+
+def test_tradetui_imports_no_private_textual_module() -> None:
+    """Textual's underscore modules change without notice; only its public API is used."""
+    import ast
+    from pathlib import Path
+
+    import tradetui
+
+    offenders = []
+    for path in Path(tradetui.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            if any(
+                part.startswith("_") and name.startswith("textual.")
+                for name in names
+                for part in name.split(".")[1:]
+            ):
+                offenders.append(f"{path}:{node.lineno}")
+    assert offenders == []

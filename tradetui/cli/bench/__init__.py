@@ -138,8 +138,9 @@ def bench_order_roundtrip() -> list[Figure]:
 
 
 def bench_md_ingest() -> list[Figure]:
-    """Market-data messages/s the engine applies, against ccxt alone (see bench_engine.py)."""
-    from tradetui.cli.bench.engine import bench_md_ingest as run
+    """Market-data frames/s the engine takes in at saturation, against ccxt alone (see
+    cli/bench/md_ingest.py)."""
+    from tradetui.cli.bench.md_ingest import bench_md_ingest as run
 
     return run()
 

@@ -25,9 +25,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rich.console import RenderableType
-from textual._compositor import CompositorUpdate
-from textual.screen import Screen
+from textual import events
+from textual.app import App
+from textual.driver import Driver
+from textual.geometry import Size
 from textual.timer import Timer, TimerCallback
 
 from tradetui.cli.bench.figures import Figure, percentile
@@ -234,6 +235,49 @@ class SyntheticEngine:
         return "nowhere: a synthetic benchmark engine"
 
 
+class _FrameTimingDriver(Driver):
+    """A terminal driver without a terminal: it takes the bytes of every frame and notes when
+    each frame ends.
+
+    It says it is not headless, so Textual encodes each frame into escape sequences exactly as it
+    does for a real terminal (headless runs skip that step) and hands them over with `write`,
+    then `flush` once per frame. Only public Textual API: the `Driver` base class, and the
+    `Resize` event a terminal driver sends at start.
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        *,
+        debug: bool = False,
+        mouse: bool = True,
+        size: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(app, debug=debug, mouse=mouse, size=size)
+        if not isinstance(app, _FrameBenchApp):
+            raise TypeError("_FrameTimingDriver drives the frame benchmark's app only")
+        self.bench_app = app
+        self.columns, self.rows = size or FRAME_SIZE
+
+    def write(self, data: str) -> None:
+        # Making the bytes is the cost measured; no terminal shows them.
+        self.bench_app.terminal_chars_written += len(data)
+
+    def flush(self) -> None:
+        # Textual flushes once per frame, after its last write.
+        self.bench_app.frame_ends_cpu_ns.append(time.thread_time_ns())
+
+    def start_application_mode(self) -> None:
+        size = Size(self.columns, self.rows)
+        self.bench_app.post_message(events.Resize(size, size))
+
+    def disable_input(self) -> None:
+        pass  # there is no input
+
+    def stop_application_mode(self) -> None:
+        pass  # there is no terminal to restore
+
+
 class _FrameBenchApp(TradeTuiApp):
     """TradeTuiApp whose own refresh timer stays paused and whose frames are encoded and timed."""
 
@@ -242,8 +286,12 @@ class _FrameBenchApp(TradeTuiApp):
 
     def __init__(self, engine: SyntheticEngine) -> None:
         super().__init__(engine, load_settings(None))
+        # Run with run_test(headless=False): Textual then builds this driver class.
+        self.driver_class = _FrameTimingDriver
         self.frame_ends_cpu_ns: list[int] = []
         """UI-thread CPU clock at the end of every frame since the list was last cleared."""
+        self.terminal_chars_written = 0
+        """Characters of escape sequences and text Textual wrote to the driver."""
         self.paused_refresh_timer: Timer | None = None
         """The app's own snapshot timer, which this benchmark never lets run."""
 
@@ -265,14 +313,6 @@ class _FrameBenchApp(TradeTuiApp):
         )
         return self.paused_refresh_timer
 
-    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
-        super()._display(screen, renderable)
-        # Headless Textual composes each frame but skips turning it into terminal bytes; do the
-        # encoding a terminal driver would do, so that its cost is in the sample.
-        if isinstance(renderable, CompositorUpdate) and not self._batch_count:
-            renderable.render_segments(self.console)
-            self.frame_ends_cpu_ns.append(time.thread_time_ns())
-
 
 def bench_ui_frame(samples: int = FRAME_SAMPLES, warmup: int = FRAME_WARMUP) -> list[Figure]:
     """UI-thread time to apply one snapshot of 20 symbols, every quote changed (ms, p50/p99).
@@ -280,11 +320,11 @@ def bench_ui_frame(samples: int = FRAME_SAMPLES, warmup: int = FRAME_WARMUP) -> 
     A sample starts just before `app.refresh_snapshot()` (read the snapshot, diff every pane's
     rows, update the changed cells inside `batch_update()`) and ends when the last frame that
     snapshot caused has been composed (Textual's compositor rendering the dirty lines, and any
-    layout a changed width caused) and encoded into terminal escape
-    sequences, the way a terminal driver would before writing them. It counts the UI thread's
-    CPU time (`time.thread_time_ns`): the work of a frame, not its latency, so the wait for
-    Textual's 60 fps paint timer and time spent waiting for a busy CPU are left out; garbage
-    collections that run inside the window are in. Headless, 160x48, at most 10 snapshots/s.
+    layout a changed width caused), encoded by Textual into terminal escape sequences and
+    written to the driver (`_FrameTimingDriver`, which has no terminal behind it). It counts the
+    UI thread's CPU time (`time.thread_time_ns`): the work of a frame, not its latency, so the
+    wait for Textual's 60 fps paint timer and time spent waiting for a busy CPU are left out;
+    garbage collections that run inside the window are in. 160x48, at most 10 snapshots/s.
     """
     ticks_ns, full_ns = asyncio.run(_frame_samples(samples, warmup))
     ticks_ns.sort()
@@ -303,7 +343,8 @@ async def _frame_samples(samples: int, warmup: int) -> tuple[list[int], list[int
     app = _FrameBenchApp(engine)
     ticks_ns: list[int] = []
     full_ns: list[int] = []
-    async with app.run_test(size=FRAME_SIZE) as pilot:
+    # Not headless: frames go through the terminal encoding to _FrameTimingDriver.
+    async with app.run_test(headless=False, size=FRAME_SIZE) as pilot:
         for _ in range(500):  # the app shows its first snapshot right after its first paint
             if app.snapshots_shown:
                 break
