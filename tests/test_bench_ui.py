@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from tradetui.cli.bench.figures import Figure
-from tradetui.cli.bench.ui import SyntheticEngine, bench_ui_first_paint, bench_ui_frame
+from tradetui.cli.bench.synthetic import SyntheticEngine
+from tradetui.cli.bench.ui import bench_ui_first_paint, bench_ui_frame
 
 
 def _assert_measured(figures: list[Figure], expected: list[tuple[str, str]]) -> None:

@@ -131,7 +131,7 @@ def bench_sim_rest() -> list[Figure]:
 
 
 def bench_order_roundtrip() -> list[Figure]:
-    """Intent to simulator acknowledgement over ccxt REST, in ms (see bench_engine.py)."""
+    """Intent to simulator acknowledgement over ccxt REST, in ms (see cli/bench/engine.py)."""
     from tradetui.cli.bench.engine import bench_order_roundtrip as run
 
     return run()
@@ -146,42 +146,42 @@ def bench_md_ingest() -> list[Figure]:
 
 
 def bench_kill_switch() -> list[Figure]:
-    """Time to HALTED and to 50 simulator orders cancelled (see bench_engine.py)."""
+    """Time to HALTED and to 50 simulator orders cancelled (see cli/bench/engine.py)."""
     from tradetui.cli.bench.engine import bench_kill_switch as run
 
     return run()
 
 
 def bench_startup() -> list[Figure]:
-    """Process start to the first quote in the engine snapshot, in ms (see bench_engine.py)."""
+    """Process start to the first quote in the engine snapshot, in ms (see cli/bench/engine.py)."""
     from tradetui.cli.bench.engine import bench_startup as run
 
     return run()
 
 
 def bench_rss() -> list[Figure]:
-    """Peak RSS of a 60 s five-pair headless session, in MB (see bench_engine.py)."""
+    """Peak RSS of a 60 s five-pair headless session, in MB (see cli/bench/engine.py)."""
     from tradetui.cli.bench.engine import bench_rss as run
 
     return run()
 
 
 def bench_logging() -> list[Figure]:
-    """Structured log records/s written with rotation on, and the caller's cost (see bench_logging.py)."""
+    """Structured log records/s written with rotation on, and the caller's cost (see cli/bench/logs.py)."""
     from tradetui.cli.bench.logs import bench_logging as run
 
     return run()
 
 
 def bench_ui_first_paint() -> list[Figure]:
-    """Process start to the app's first frame in a pseudo-terminal, in ms (see bench_ui.py)."""
+    """Process start to the app's first frame in a pseudo-terminal, in ms (see cli/bench/ui.py)."""
     from tradetui.cli.bench.ui import bench_ui_first_paint as run
 
     return run()
 
 
 def bench_ui_frame() -> list[Figure]:
-    """Time to apply one snapshot of 20 symbols, frame included, in ms (see bench_ui.py)."""
+    """Time to apply one snapshot of 20 symbols, frame included, in ms (see cli/bench/ui.py)."""
     from tradetui.cli.bench.ui import bench_ui_frame as run
 
     return run()
