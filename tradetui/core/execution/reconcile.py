@@ -73,7 +73,12 @@ class Reconciler:
         return adopted
 
     def _adoptable(self, remote: OrderReport) -> Order | None:
-        if remote.side is None or remote.order_type is None or remote.amount is None:
+        if (
+            not remote.symbol
+            or remote.side is None
+            or remote.order_type is None
+            or remote.amount is None
+        ):
             log.warning(
                 "venue order %s (%s) not adopted: the engine cannot track its kind of order",
                 remote.venue_id,
