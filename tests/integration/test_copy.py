@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import quiet_settings, wait_until
 from tradetui.config import Settings
-from tradetui.core.engine import Engine, EngineError
+from tradetui.core.api import EngineError
+from tradetui.core.engine import Engine
 from tradetui.core.services.copy_trading import CopyTrader
 from tradetui.core.venue.client import create_exchange
 from tradetui.core.venue.connect import nonce_file

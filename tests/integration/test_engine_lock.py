@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import wait_until
-from tradetui.core.engine import Engine, EngineError
+from tradetui.core.api import EngineError
+from tradetui.core.engine import Engine
 from tradetui.core.model import OrderIntent, Side
 
 

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import quiet_settings, wait_until
-from tradetui.core.engine import Engine, EngineError
+from tradetui.core.api import EngineError
+from tradetui.core.engine import Engine
 from tradetui.core.model import (
     Mode,
     OrderIntent,
@@ -345,7 +346,7 @@ async def test_losing_trades_start_a_cooldown_that_survives_a_restart(
 async def test_flatten_halts_cancels_closes_every_position_and_survives_a_restart(
     engine: Engine, make_engine: Callable[..., Engine]
 ) -> None:
-    from tradetui.core.engine import EngineError
+    from tradetui.core.api import EngineError
 
     await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("2"), confidence=0.9))
     await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.2"), confidence=0.9))

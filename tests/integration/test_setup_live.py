@@ -18,7 +18,8 @@ from keyring.backends import fail
 from tests.conftest import quiet_settings, wait_until
 from tests.test_credentials import quick_kdf  # noqa: F401 - autouse, for the in-process files
 from tradetui.cli import setup as setup_cli
-from tradetui.core.engine import Engine, EngineError
+from tradetui.core.api import EngineError
+from tradetui.core.engine import Engine
 from tradetui.core.model import Mode, OrderIntent, Side
 from tradetui.credentials import stores as keyring_backends
 from tradetui.sim.server import SimInfo, SimServer

@@ -19,7 +19,7 @@ from tests.ui.frozen_engine import (
 )
 from tests.ui.test_cell_table import record_repaints
 from tradetui.config import Settings
-from tradetui.core.engine import EngineError
+from tradetui.core.api import EngineError
 from tradetui.core.model import EngineSnapshot, Mode, Quote, TradingState
 from tradetui.logs import register_secret
 from tradetui.ui import format as fmt
