@@ -8,7 +8,7 @@ from decimal import Decimal
 
 @dataclass(frozen=True, slots=True)
 class MarketInfo:
-    """Static trading rules of one market, taken from ccxt's market structure."""
+    """Static trading rules of one market, as the venue lists them (read by core/venue/parse.py)."""
 
     symbol: str
     base: str
