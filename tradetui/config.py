@@ -98,7 +98,8 @@ class RiskSettings(_Section):
     cluster_correlation: float = 0.8
     """Symbols whose rolling return correlation reaches this form one cluster."""
     correlation_sample_s: float = 5.0
-    """How often mids are sampled for the rolling correlation."""
+    """How often mids are sampled for the rolling correlation (on the engine's 1 s risk tick, so
+    rounded to whole seconds, at least one)."""
     correlation_window: int = 60
     """How many samples the rolling correlation spans."""
     cooldown_losses: int = 3

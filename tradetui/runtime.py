@@ -129,22 +129,25 @@ class Runtime:
         control socket and the HTTP listener; raises EngineError (one line)."""
         self._kill_switch.install()
         await self.engine.start()
-        self._kill_switch.ready()
         await self._control.start_logged()  # after start: the data-dir lock is ours
         if self._http:
             from tradetui.ops.http import start_ops_server
 
             self.ops_server = await start_ops_server(self.engine)
 
-    async def stop(self) -> None:
-        """Stop in reverse: the socket (letting running commands finish), the kill switch's
-        cancels, the HTTP listener, the engine, then the alerts still to be delivered."""
-        await self._control.close()
+    async def close_front(self) -> None:
+        """Stop taking commands: SIGUSR1 only halts from now on (its running cancels finish),
+        the control socket closes (its running commands finish), the HTTP listener stops."""
         await self._kill_switch.drain()
-        self._kill_switch.uninstall()
+        await self._control.close()
         if self.ops_server is not None:
             await self.ops_server.stop()
             self.ops_server = None
+
+    async def stop(self) -> None:
+        """Stop in reverse: what takes commands (``close_front``), the engine, then the alerts
+        still to be delivered."""
+        await self.close_front()
         await self.engine.stop()
         await self._alerter.aclose()  # the engine-stopped alert goes out before the loop ends
 
@@ -228,6 +231,7 @@ async def run_headless(
             await asyncio.wait_for(stop.wait(), run_for)
         return 0
     finally:
+        await runtime.close_front()  # a command still running finishes before the summary
         final = runtime.snapshot() if started_at is not None else None
         await runtime.stop()
         if final is not None and started_at is not None and summary is not None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import quiet_settings
 from tests.ui.frozen_engine import FrozenEngine
-from tradetui.core.api import EngineControls, EngineError
+from tradetui.core.api import CommandRefused, EngineControls, EngineError
 from tradetui.ops.remote import RemoteEngine
 from tradetui.paths import DataPaths
 from tradetui.runtime import Runtime, build_engine
@@ -65,7 +65,8 @@ EXPECTED = [
     ("resume after release", "ACTIVE", ""),
     ("kill", "HALTED", ""),
 ]
-"""What every implementation answers: (step, trading state after it, refusal or "")."""
+"""What every implementation answers: (step, trading state after it, the refusal or "");
+a refusal is a CommandRefused everywhere, across the control socket too."""
 
 
 async def run_scenario(engine: EngineControls) -> list[tuple[str, str, str]]:
@@ -74,8 +75,10 @@ async def run_scenario(engine: EngineControls) -> list[tuple[str, str, str]]:
         try:
             await step(engine)
             refusal = ""
-        except EngineError as exc:
+        except CommandRefused as exc:  # an operator rule said no
             refusal = str(exc)
+        except EngineError as exc:  # a failure is not a refusal: it shows as one here
+            refusal = f"FAILED: {exc}"
         transcript.append((name, engine.snapshot().state.value, refusal))
     return transcript
 

@@ -14,6 +14,11 @@ class EngineError(Exception):
     """A command the engine refuses or cannot carry out; the message is one line for the operator."""
 
 
+class CommandRefused(EngineError):
+    """The engine refused a command by an operator rule (no pause while HALTED, release only from
+    HALTED, confirm first): nothing failed, nothing changed."""
+
+
 class EngineControls(Protocol):
     """What the console, the control socket and ``tradetui attach`` need from an engine.
 

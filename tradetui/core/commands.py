@@ -39,6 +39,8 @@ class OperatorCommands:
     venue: Venue | None
     _access: VenueAccess
     _strategies: StrategyRunner | None
+    _connected: bool
+    _kill_after_start: bool
 
     def halt(self) -> None:
         """Block every new order at once (the first step of the kill switch)."""
@@ -61,12 +63,23 @@ class OperatorCommands:
         self.risk.trading.release(confirmed)
 
     async def kill(self) -> None:
-        """Kill switch: HALT immediately, then cancel every open order."""
+        """Kill switch: HALT immediately, then cancel every open order (before the engine has
+        started, once it has: only then are the orders known)."""
+        if not self._connected:
+            self.halt()
+            self._kill_after_start = True
+            return
         await self.procedures.kill()
 
     async def flatten(self, confirmed: bool = False) -> bool:
         """Kill switch in depth: HALT, cancel everything, close every position; True when flat."""
         require_confirmation("flatten", confirmed)
+        if not self._connected:
+            await self.kill()
+            raise EngineError(
+                "the engine is still starting: trading is HALTED and every open order is "
+                "cancelled once it has started; flatten then"
+            )
         return await self.procedures.flatten()
 
     async def cancel_all(self) -> CancelReport:

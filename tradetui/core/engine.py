@@ -42,10 +42,9 @@ from tradetui.core.session import Session
 from tradetui.core.store import Store
 from tradetui.core.strategies import resolve_strategies
 from tradetui.core.strategies.runner import StrategyRunner
-from tradetui.core.venue.balances import LiveBalances
 from tradetui.core.venue.breaker import CircuitBreaker
 from tradetui.core.venue.connect import Venue, VenueAccess, open_venue
-from tradetui.core.venue.errors import VenueSetupError
+from tradetui.core.venue.errors import VenueError, VenueSetupError
 from tradetui.core.venue.streams import cancel_tasks
 from tradetui.paths import DataPaths
 
@@ -135,6 +134,7 @@ class Engine(OperatorCommands):
         self._strategy_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = False
+        self._kill_after_start = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -156,13 +156,11 @@ class Engine(OperatorCommands):
         except VenueSetupError as exc:
             raise EngineError(str(exc)) from None
         await self.orders.restore()
-        adopted = 0
-        if self.reconciler is not None:
-            if self.ledgers.mode is Mode.LIVE:
-                await self._live_balances().refresh()
-            # Before any strategy runs: the venue's open orders and our unfinished ones agree.
-            adopted = len(await self.reconciler.adopt_venue_orders())
-            await self.reconciler.sync_live()
+        live_balances = self.ledgers.live_balances if self.ledgers.mode is Mode.LIVE else None
+        try:  # before any strategy runs: the venue's open orders and our unfinished ones agree
+            adopted = await self.reconciler.at_start(live_balances) if self.reconciler else 0
+        except VenueError as exc:
+            raise EngineError(f"reconciling with {venue.target} failed: {exc.one_line()}") from None
         if unclean:
             self._recovered(adopted)
         self._tasks = self.feeds.start(
@@ -193,6 +191,9 @@ class Engine(OperatorCommands):
             self._strategy_task = self._spawn(self._strategies.run(), "strategies")
         await self.services.start(venue)
         self._connected = True
+        if self._kill_after_start:  # pulled while starting: the orders are known only now
+            self._kill_after_start = False
+            await self.procedures.kill()
         log.info(
             "engine started: %s mode on %s, state %s",
             self.ledgers.mode.value,
@@ -213,9 +214,7 @@ class Engine(OperatorCommands):
             self.orders.client = venue.client
             grace_s = self.settings.venue.unknown_order_grace_s
             self.reconciler = Reconciler(self.orders, venue.client, self._clock, grace_s)
-            self.ledgers.live_balances = LiveBalances(
-                venue.client, self._clock, self._breakers["account"]
-            )
+            self.ledgers.follow_venue(venue.client, self._clock, self._breakers["account"])
         self._markets.update(await venue.load_markets(self.settings.symbols))
         return venue
 

@@ -3,7 +3,7 @@ broker's, or the venue's), positions from fills, equity and the positions a flat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from tradetui.core.execution.paper import PaperBroker
@@ -11,6 +11,8 @@ from tradetui.core.model import Balance, Fill, MarketInfo, Mode, Quote, Side
 from tradetui.core.portfolio import Portfolio, equity
 from tradetui.core.store import Store
 from tradetui.core.venue.balances import LiveBalances
+from tradetui.core.venue.breaker import CircuitBreaker
+from tradetui.core.venue.client import VenueClient
 
 
 class Ledgers:
@@ -23,6 +25,12 @@ class Ledgers:
         self.portfolios = {Mode.PAPER: Portfolio(), Mode.LIVE: Portfolio()}
         self.live_balances: LiveBalances | None = None
         """The venue account's balances (once an authenticated venue is open)."""
+
+    def follow_venue(
+        self, client: VenueClient, clock: Callable[[], float], breaker: CircuitBreaker
+    ) -> None:
+        """Keep the venue account's balances (an authenticated venue is open)."""
+        self.live_balances = LiveBalances(client, clock, breaker)
 
     @property
     def portfolio(self) -> Portfolio:

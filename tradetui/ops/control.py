@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradetui.core.api import EngineControls, EngineError
+from tradetui.core.api import CommandRefused, EngineControls, EngineError
 from tradetui.core.model import Mode
 from tradetui.ops.wire import ControlError, check_socket_path, one_line, socket_path, to_doc
 
@@ -161,6 +161,8 @@ class ControlServer:
                     f"unknown command {request['cmd']!r}; known: {', '.join(self._handlers)}"
                 )
             response = {"id": request_id, "ok": True, "result": await handler(request)}
+        except CommandRefused as exc:
+            response = {"id": request_id, "ok": False, "error": one_line(exc), "refused": True}
         except (_BadRequest, EngineError) as exc:
             response = {"id": request_id, "ok": False, "error": one_line(exc)}
         except Exception as exc:  # noqa: BLE001 - one bad command must not take the server down
@@ -273,15 +275,16 @@ def _argument(request: dict[str, Any], name: str, kind: type) -> Any:
 class SignalKillSwitch:
     """SIGUSR1 engages the kill switch: HALT at once, then cancel every open order.
 
-    Install it before the engine starts (SIGUSR1's default action would end the process) and
-    call :meth:`ready` once it has: a signal during start-up halts at once (restoring the saved
-    state never loosens that), and its cancel-all runs once the engine knows its orders.
+    Install it before the engine starts (SIGUSR1's default action would end the process). A
+    signal before the engine knows its orders halts at once (restoring the saved state never
+    loosens that) and the engine runs the cancels once it has started. Once the runtime is
+    stopping, a signal only halts: the handler stays installed, so the process never dies of it
+    in the middle of a clean stop.
     """
 
     def __init__(self, engine: EngineControls) -> None:
         self._engine = engine
-        self._ready = False
-        self._pending = False
+        self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     def install(self) -> bool:
@@ -292,31 +295,20 @@ class SignalKillSwitch:
             return False
         return True
 
-    def uninstall(self) -> None:
-        """Stop handling SIGUSR1."""
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
-
     def engage(self) -> None:
-        """The signal handler: halt now, cancel all in a task (or once the engine has started)."""
+        """The signal handler: halt now, cancel all in a task (not once the runtime is stopping)."""
         self._engine.halt()
-        if not self._ready:
-            self._pending = True
+        if self._stopping:
+            log.warning("SIGUSR1 while stopping: HALTED", extra={"event": "kill_switch"})
             return
         log.warning("SIGUSR1: kill switch engaged", extra={"event": "kill_switch"})
         task = asyncio.create_task(self._cancel_all(), name="SIGUSR1 kill switch")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def ready(self) -> None:
-        """The engine has started; engage now if the signal came during start-up."""
-        self._ready = True
-        if self._pending:
-            self._pending = False
-            self.engage()
-
     async def drain(self) -> None:
-        """Wait for cancel-alls still running (before the engine stops)."""
+        """From now on a signal only halts; wait for the cancel-alls still running."""
+        self._stopping = True
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _cancel_all(self) -> None:

@@ -17,11 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tradetui.core.api import EngineError
+from tradetui.core.api import CommandRefused, EngineError
 from tradetui.core.model import CancelReport, EngineSnapshot, Mode, TradingState
 from tradetui.logs import SINK_CAPACITY, LogLine
 from tradetui.ops.wire import (
     ControlError,
+    ControlRefused,
     NoEngineError,
     WireError,
     check_socket_path,
@@ -125,7 +126,9 @@ class ControlClient:
                 if response.get("ok"):
                     future.set_result(response.get("result"))
                 else:
-                    future.set_exception(ControlError(one_line(response.get("error", "failed"))))
+                    error = one_line(response.get("error", "failed"))
+                    refused = response.get("refused") is True
+                    future.set_exception((ControlRefused if refused else ControlError)(error))
         except (OSError, ValueError) as exc:
             reason = f"lost the control socket: {one_line(exc)}"
         self._lost = reason
@@ -146,7 +149,9 @@ def _mark_retrieved(future: asyncio.Future[Any]) -> None:
 
 
 def _engine_error(reason: object) -> EngineError:
-    return EngineError(one_line(reason))
+    """The engine's answer as the contract gives it: a refusal stays a refusal."""
+    kind = CommandRefused if isinstance(reason, ControlRefused) else EngineError
+    return kind(one_line(reason))
 
 
 class RemoteLogSource:

@@ -41,6 +41,10 @@ class ControlError(Exception):
     """The control socket failed or refused a request; the message is one line for the operator."""
 
 
+class ControlRefused(ControlError):
+    """The engine refused the command by an operator rule (``"refused": true`` on the wire)."""
+
+
 class NoEngineError(ControlError):
     """Nothing listens on the data dir's control socket."""
 

@@ -18,7 +18,7 @@ from textual.widgets import Footer
 from textual.worker import Worker
 
 from tradetui.config import Settings
-from tradetui.core.api import EngineControls, EngineError
+from tradetui.core.api import CommandRefused, EngineControls, EngineError
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import redact
 from tradetui.ui.bindings import CONSOLE_BINDINGS, console_keymap, key_help
@@ -219,13 +219,17 @@ class TradeTuiApp(App[int]):
         self.refresh_snapshot()
 
     def on_engine_command_failed(self, message: EngineCommandFailed) -> None:
-        self.notify(message.reason, title=f"{message.command} failed", severity="error")
-        self._log_notice(f"{message.command}: {message.reason}")
+        if message.refused:  # an operator rule said no: nothing failed
+            self.notify(message.reason, title=f"{message.command}: not done", severity="warning")
+            self._log_notice(f"{message.command}: {message.reason}", "WARNING")
+        else:
+            self.notify(message.reason, title=f"{message.command} failed", severity="error")
+            self._log_notice(f"{message.command}: {message.reason}")
         self.refresh_snapshot()
 
-    def _log_notice(self, text: str) -> None:
-        """Write an error of the UI's own into the Logs pane, stamped with the engine's clock."""
-        self.logs_pane.write_line(self.engine.snapshot().taken_at, "ERROR", "ui", text)
+    def _log_notice(self, text: str, level: str = "ERROR") -> None:
+        """Write a line of the UI's own into the Logs pane, stamped with the engine's clock."""
+        self.logs_pane.write_line(self.engine.snapshot().taken_at, level, "ui", text)
 
     def _command(self, name: str, command: Awaitable[object]) -> None:
         """Run an engine command in a worker; an EngineError becomes a notification."""
@@ -234,7 +238,8 @@ class TradeTuiApp(App[int]):
             try:
                 await command
             except EngineError as exc:
-                self.post_message(EngineCommandFailed(name, str(exc)))
+                refused = isinstance(exc, CommandRefused)
+                self.post_message(EngineCommandFailed(name, str(exc), refused))
             else:
                 self.call_next(self.refresh_snapshot)
 

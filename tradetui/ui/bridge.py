@@ -55,9 +55,11 @@ class EngineStartFailed(Message):
 
 
 class EngineCommandFailed(Message):
-    """An operator command (``command`` names it) ended in an EngineError."""
+    """An operator command (``command`` names it) ended in an EngineError; ``refused`` when the
+    engine refused it by an operator rule (nothing failed)."""
 
-    def __init__(self, command: str, reason: str) -> None:
+    def __init__(self, command: str, reason: str, refused: bool = False) -> None:
         super().__init__()
         self.command = command
         self.reason = reason
+        self.refused = refused

@@ -65,6 +65,11 @@ class DeferredEngine:
         if self._kill_pending:
             # Orders left open by an earlier session are only known once the engine has started.
             await engine.kill()
+            # Released (and resumed) before the engine existed: that holds after the cancels.
+            if self._trading.state is not TradingState.HALTED:
+                await engine.release(confirmed=True)
+            if self._trading.state is TradingState.ACTIVE:
+                await engine.resume()
 
     async def stop(self) -> None:
         if self._engine is not None:

@@ -219,16 +219,17 @@ class OrderManager:
         except Exception as exc:  # noqa: BLE001 - reported per order; the other cancels go on
             return False, f"{order.client_id}: {one_line(exc)}"
 
-    async def cancel_all(self) -> int:
+    async def cancel_all(self, venue_wide: bool) -> int:
         """The kill switch's cancel: every open order in both ledgers and, on the venue, every
-        order of the account (CancelAll), ours or not; returns how many of ours were canceled."""
+        order of the account (CancelAll), ours or not, when we track live orders or
+        ``venue_wide`` (trading live); returns how many of ours were canceled."""
         count = 0
         for order in self.open_orders(Mode.PAPER):
             if self._paper.cancel(order.client_id) is not None:
                 await self.finish(order, OrderStatus.CANCELED)
                 count += 1
         live = self.open_orders(Mode.LIVE)
-        if self.client is not None and live:
+        if self.client is not None and (live or venue_wide):
             try:
                 await self.client.cancel_all_orders()
             except Exception as exc:  # noqa: BLE001 - reported; the sync loop retries the state
@@ -271,7 +272,8 @@ class OrderManager:
                 await self.finish(order, OrderStatus.REJECTED, one_line(exc))
             return
         self.breaker.record_success()
-        order.status = OrderStatus.OPEN
+        if not order.status.is_terminal:  # the executions stream may have finished it already
+            order.status = OrderStatus.OPEN
         order.updated_at = self._clock()
         order.venue_id, order.error = venue_id, ""
         self.by_venue_id[venue_id] = order

@@ -44,7 +44,7 @@ class Procedures:
         """Kill switch: HALT immediately, then cancel every open order (live: the venue's
         CancelAll, which takes every order of the account)."""
         self._halt()
-        await self._orders.cancel_all()
+        await self._orders.cancel_all(venue_wide=self._ledgers.mode is Mode.LIVE)
 
     async def flatten(self) -> bool:
         """Kill switch in depth: HALT, cancel everything, then close every position at market

@@ -39,6 +39,16 @@ class Reconciler:
         """Whether the executions stream delivered last (its supervisor reports it)."""
         orders.resync = self._sync_order
 
+    async def at_start(self, balances: LiveBalances | None) -> int:
+        """Before any strategy runs: read the venue's balances (``balances``, trading live), adopt
+        its open orders we have no record of, and sync our unfinished ones; returns how many
+        orders were adopted. Raises VenueError."""
+        if balances is not None:
+            await balances.refresh()
+        adopted = await self.adopt_venue_orders()
+        await self.sync_live()
+        return len(adopted)
+
     async def adopt_venue_orders(self) -> list[Order]:
         """Take charge of open orders on the venue that the engine has no record of.
 
@@ -122,8 +132,9 @@ class Reconciler:
         if order.venue_id is None:
             found = await self._find_by_client_id(order.client_id)
             if found is None:
-                # A request can still be in flight: only after the grace period is it never sent.
-                if self._clock() - order.created_at >= self.unknown_grace_s:
+                # A request can still be in flight: only after the grace period is it never sent,
+                # counted from the last we heard of it (a timeout's end, not the order's birth).
+                if self._clock() - order.updated_at >= self.unknown_grace_s:
                     await self._orders.finish(
                         order, OrderStatus.REJECTED, "never reached the venue"
                     )

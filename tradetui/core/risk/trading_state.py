@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tradetui.core.api import EngineError
+from tradetui.core.api import CommandRefused
 from tradetui.core.model import TradingState
 
 CONFIRMATIONS = {
@@ -18,9 +18,9 @@ RESTRICTION = {TradingState.ACTIVE: 0, TradingState.PAUSED: 1, TradingState.HALT
 
 
 def require_confirmation(command: str, confirmed: bool) -> None:
-    """Refuse ``command`` (EngineError) unless the operator confirmed it."""
+    """Refuse ``command`` (CommandRefused) unless the operator confirmed it."""
     if not confirmed:
-        raise EngineError(CONFIRMATIONS[command])
+        raise CommandRefused(CONFIRMATIONS[command])
 
 
 class TradingStateMachine:
@@ -69,10 +69,12 @@ class TradingStateMachine:
     def release(self, confirmed: bool) -> None:
         """HALTED -> PAUSED: nothing trades until the operator resumes."""
         if self.state is not TradingState.HALTED:
-            raise EngineError(f"the kill switch is not engaged (trading is {self.state.value})")
+            raise CommandRefused(f"the kill switch is not engaged (trading is {self.state.value})")
         require_confirmation("release", confirmed)
         self.set(TradingState.PAUSED)
 
     def _refuse_while_halted(self, command: str) -> None:
         if self.state is TradingState.HALTED:
-            raise EngineError(f"cannot {command}: trading is HALTED; release the kill switch first")
+            raise CommandRefused(
+                f"cannot {command}: trading is HALTED; release the kill switch first"
+            )

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from importlib.machinery import ModuleSpec
 from typing import Any, Literal
 
-log = logging.getLogger("tradetui.gateway")
+log = logging.getLogger("tradetui.venue")
 
 _PACKAGES = ("ccxt", "ccxt.async_support", "ccxt.pro")
 

@@ -3,6 +3,7 @@ books, balances, market rules). Nothing outside ``core/venue`` sees a ccxt dict.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,8 @@ from tradetui.core.model import (
     TradeReport,
 )
 from tradetui.core.venue.errors import VenueSetupError
+
+log = logging.getLogger("tradetui.venue")
 
 
 class CcxtOrder(TypedDict, total=False):
@@ -86,8 +89,15 @@ def market_info(symbol: str, market: Mapping[str, Any]) -> MarketInfo:
 
 
 def market_infos(markets: Mapping[str, Mapping[str, Any]]) -> dict[str, MarketInfo]:
-    """Every market of ccxt's ``markets`` as trading rules, by symbol."""
-    return {symbol: market_info(symbol, market) for symbol, market in markets.items()}
+    """Every market of ccxt's ``markets`` as trading rules, by symbol; a market whose structure
+    lacks its currencies or holds an unreadable number is left out, with a warning."""
+    infos: dict[str, MarketInfo] = {}
+    for symbol, market in markets.items():
+        try:
+            infos[symbol] = market_info(symbol, market)
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+            log.warning("ignored the venue's market %s: %r", symbol, exc)
+    return infos
 
 
 def select_markets(
