@@ -125,15 +125,18 @@ class Runtime:
         """The /health and /metrics listener, once started (None when not asked for)."""
 
     async def start(self) -> None:
-        """SIGUSR1 first (its default action would end the process), then the engine, then the
-        control socket and the HTTP listener; raises EngineError (one line)."""
+        """SIGUSR1 first (its default action would end the process), then the engine's data dir,
+        the control socket and the HTTP listener, then the engine's connection to the venue;
+        raises EngineError (one line)."""
         self._kill_switch.install()
-        await self.engine.start()
-        await self._control.start_logged()  # after start: the data-dir lock is ours
+        await self.engine.open()  # the data-dir lock is ours from here: a socket file is stale
+        # ctl, attach, /health and /metrics answer while the engine connects and reconciles.
+        await self._control.start_logged()
         if self._http:
             from tradetui.ops.http import start_ops_server
 
             self.ops_server = await start_ops_server(self.engine)
+        await self.engine.start()
 
     async def close_front(self) -> None:
         """Stop taking commands: SIGUSR1 only halts from now on (its running cancels finish),

@@ -143,7 +143,7 @@ def summary(snapshot: EngineSnapshot) -> str:
     ccy = snapshot.quote_currency
     lines = [
         f"{snapshot.state.value} · {snapshot.mode.value} · {snapshot.venue} · "
-        + ("connected" if snapshot.connected else "DISCONNECTED"),
+        + ("connected" if snapshot.connected else snapshot.starting_note() or "DISCONNECTED"),
         f"equity {fmt.money(snapshot.equity)} {ccy} · day PnL {fmt.signed_money(snapshot.day_pnl)} "
         f"{ccy} · {snapshot.fills_count} fill(s)",
     ]

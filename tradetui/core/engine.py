@@ -27,32 +27,32 @@ from tradetui.core.model import (
     Fill,
     MarketInfo,
     Mode,
-    OrderBook,
     OrderIntent,
     PublicTrade,
-    Signal,
     TradingState,
 )
 from tradetui.core.portfolio import equity
 from tradetui.core.risk import RiskGuard
 from tradetui.core.risk.state import RiskState
-from tradetui.core.services.signals import MarketSignals, TradeTape
+from tradetui.core.services.signals import MarketSignals
 from tradetui.core.services.supervisor import Services
 from tradetui.core.session import Session
+from tradetui.core.startup import Phase, until_done
 from tradetui.core.store import Store
-from tradetui.core.strategies import resolve_strategies
+from tradetui.core.strategies import StrategySpec, resolve_strategies
 from tradetui.core.strategies.runner import StrategyRunner
 from tradetui.core.venue.breaker import CircuitBreaker
 from tradetui.core.venue.connect import Venue, VenueAccess, open_venue
-from tradetui.core.venue.errors import VenueError, VenueSetupError
+from tradetui.core.venue.errors import VenueSetupError
 from tradetui.core.venue.streams import cancel_tasks
 from tradetui.paths import DataPaths
 
 log = logging.getLogger("tradetui.engine")
 
 BREAKER_CATEGORIES = ("market_data", "account", "orders")
-CONNECT_TIMEOUT_S = 30.0
 STRATEGY_STOP_TIMEOUT_S = 10.0
+FINAL_SYNC_S = 5.0
+"""A clean stop reads the venue's orders and trades once more, for at most this long."""
 
 
 class Engine(OperatorCommands):
@@ -135,34 +135,49 @@ class Engine(OperatorCommands):
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = False
         self._kill_after_start = False
+        self._unclean: bool | None = None
+        """Whether the last session crashed; None until ``open()``."""
+        self._strategy_specs: list[StrategySpec] = []
+        self.phase = Phase()
+        """Where the start is, and why it waits (the snapshot's ``phase``)."""
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        """Open the store, connect to the venue, reconcile, then start streams and strategies."""
+    async def open(self) -> None:
+        """Take the data dir and restore what the last session left (trading state, marks,
+        ledgers); does nothing the second time. Raises EngineError with one line."""
+        if self._unclean is not None:
+            return
         try:
-            strategy_specs = resolve_strategies(self.settings)
+            self._strategy_specs = resolve_strategies(self.settings)
         except ConfigError as exc:
             raise EngineError(str(exc)) from None
-        unclean = await self._session.begin()
+        self._unclean = await self._session.begin()
         await self.risk.load()
         await self.ledgers.replay(self._store)
+
+    async def start(self) -> None:
+        """Open, connect to the venue and reconcile (passing venue troubles are retried while
+        the phase says so), then start streams and strategies. Raises EngineError."""
+        await self.open()
         try:
-            venue = await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT_S)
-        except TimeoutError:
-            raise EngineError(
-                f"venue {self.settings.venue.exchange} did not answer within {CONNECT_TIMEOUT_S:.0f}s"
-            ) from None
+            venue = await self._open_venue()
         except VenueSetupError as exc:
             raise EngineError(str(exc)) from None
+        symbols, target = self.settings.symbols, venue.target
+        markets = await until_done(
+            self.phase, "connecting", target, lambda: venue.load_markets(symbols)
+        )
+        self._markets.update(markets)
         await self.orders.restore()
         live_balances = self.ledgers.live_balances if self.ledgers.mode is Mode.LIVE else None
-        try:  # before any strategy runs: the venue's open orders and our unfinished ones agree
-            adopted = await self.reconciler.at_start(live_balances) if self.reconciler else 0
-        except VenueError as exc:
-            raise EngineError(f"reconciling with {venue.target} failed: {exc.one_line()}") from None
-        if unclean:
-            self._recovered(adopted)
+        adopted, reconciler = 0, self.reconciler
+        if reconciler is not None:  # before any strategy runs: our orders and the venue's agree
+            step = lambda: reconciler.at_start(live_balances)  # noqa: E731
+            adopted = await until_done(self.phase, "reconciling", target, step)
+        if self._unclean:  # live starts PAUSED after a crash, and the operator hears of it
+            self.risk.after_unclean_stop(self.ledgers.mode is Mode.LIVE, adopted)
+            self.alerts.crash_recovered(self.risk.state, len(self.orders.open_orders()), adopted)
         self._tasks = self.feeds.start(
             venue.client,
             self._on_public_trades,
@@ -173,24 +188,19 @@ class Engine(OperatorCommands):
         )
         self._spawn(self.risk.run(self._equity_reading, self._mids), "risk tick")
         self._spawn(self.signals.run(lambda: (self.feeds.quotes, self.feeds.books)), "signals")
-        if strategy_specs:
+        if self._strategy_specs:
             self._strategies = await StrategyRunner.build(
-                strategy_specs,
+                self._strategy_specs,
+                self,
                 self._markets,
                 self._store,
-                self.orders.open_orders(),
                 self.settings.strategy.interval_s,
-                snapshot=self.snapshot,
-                market=self._books_signals_tape,
-                halted=lambda: self.risk.state is TradingState.HALTED,
-                submit=self.submit,
-                cancel=self._strategy_cancel,
-                metrics=self.metrics,
-                clock=self._clock,
+                self._clock,
             )
             self._strategy_task = self._spawn(self._strategies.run(), "strategies")
         await self.services.start(venue)
         self._connected = True
+        self.phase.enter("running")
         if self._kill_after_start:  # pulled while starting: the orders are known only now
             self._kill_after_start = False
             await self.procedures.kill()
@@ -202,7 +212,7 @@ class Engine(OperatorCommands):
             extra={"event": "engine_started"},
         )
 
-    async def _connect(self) -> Venue:
+    async def _open_venue(self) -> Venue:
         venue = self.venue = await open_venue(
             self.settings.venue,
             self.paths.root,
@@ -215,21 +225,7 @@ class Engine(OperatorCommands):
             grace_s = self.settings.venue.unknown_order_grace_s
             self.reconciler = Reconciler(self.orders, venue.client, self._clock, grace_s)
             self.ledgers.follow_venue(venue.client, self._clock, self._breakers["account"])
-        self._markets.update(await venue.load_markets(self.settings.symbols))
         return venue
-
-    def _recovered(self, adopted: int) -> None:
-        """After an unclean shutdown: live starts PAUSED, and the operator hears of it."""
-        if self.ledgers.mode is Mode.LIVE and self.risk.state is TradingState.ACTIVE:
-            self.risk.trading.set(TradingState.PAUSED)
-            log.warning(
-                "the last session ended without a clean stop: starting PAUSED. Reconciliation "
-                "adopted %d venue order(s); %d live order(s) are open. Resume when satisfied.",
-                adopted,
-                len(self.orders.open_orders(Mode.LIVE)),
-                extra={"event": "unclean_start"},
-            )
-        self.alerts.crash_recovered(self.risk.state, len(self.orders.open_orders()), adopted)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -245,12 +241,15 @@ class Engine(OperatorCommands):
         await self.services.stop()
         await cancel_tasks(self._tasks)
         self._tasks = []
+        if self.reconciler is not None and self._connected:
+            await self.reconciler.final_sync(self.ledgers.mode is Mode.LIVE, FINAL_SYNC_S)
         await self.feeds.disarm()
         if self.venue is not None:
             with contextlib.suppress(Exception):
                 await self.venue.close()
             self.venue = None
-        await self._session.end(self.risk.save)
+        await self._session.end(self.risk.save, started=self._connected)
+        self.phase.enter("stopped")
         was_running, self._connected = self._connected, False
         log.info("engine stopped", extra={"event": "engine_stopped"})
         if was_running:
@@ -322,12 +321,6 @@ class Engine(OperatorCommands):
             extra={"event": "fill", "mode": fill.mode.value},
         )
 
-    async def _strategy_cancel(self, client_id: str) -> None:
-        try:
-            await self.orders.cancel(client_id)
-        except Exception as exc:  # noqa: BLE001 - the strategy asks again if it still wants to
-            log.warning("strategy cancel of %s failed: %s", client_id, exc)
-
     async def _on_public_trades(self, trades: list[PublicTrade]) -> None:
         self.signals.record(trades, self.feeds.quotes)
         await self.orders.on_trades(trades)
@@ -354,9 +347,6 @@ class Engine(OperatorCommands):
 
     def _mids(self) -> dict[str, float]:
         return {symbol: quote.mid for symbol, quote in self.feeds.quotes.items()}
-
-    def _books_signals_tape(self) -> tuple[dict[str, OrderBook], dict[str, Signal], TradeTape]:
-        return dict(self.feeds.books), self.signals.latest, self.signals.tape
 
     def _describe(self) -> dict[str, str]:
         mode, state = self.ledgers.mode.value, self.risk.state.value
@@ -395,4 +385,6 @@ class Engine(OperatorCommands):
             signals=self.signals.latest,
             listing_events=self.services.listing_events(),
             copy_drift=self.services.copy_drift(),
+            phase=self.phase.name,
+            phase_detail=self.phase.detail,
         )

@@ -24,6 +24,7 @@ class Session:
         self._lock = InstanceLock(paths.root)
         self.open = False
         """True from a successful ``begin`` to ``end``."""
+        self._previous: str | None = None
 
     async def begin(self) -> bool:
         """Take the lock, open the store and mark the session running; returns True when the
@@ -40,17 +41,19 @@ class Session:
             raise EngineError(str(exc)) from None
         self.open = True
         # "running" left behind means the last session never reached its end: it crashed.
-        unclean = await self._store.get_value(Key.SESSION) == RUNNING
+        self._previous = await self._store.get_value(Key.SESSION)
         await self._store.put_value(Key.SESSION, RUNNING)
-        return unclean
+        return self._previous == RUNNING
 
-    async def end(self, save: Callable[[], Awaitable[None]]) -> None:
-        """Run ``save``, mark the session clean, close the store, then release the lock (also
-        after a failed ``begin``)."""
+    async def end(self, save: Callable[[], Awaitable[None]], started: bool) -> None:
+        """Run ``save``, close the store, then release the lock (also after a failed ``begin``).
+        The session is marked clean only when the engine had ``started``: a failed start leaves
+        the marker as it found it, so a crash before it is still seen as one."""
         if self.open:
             try:
                 await save()
-                await self._store.put_value(Key.SESSION, CLEAN)
+                marker = CLEAN if started else (self._previous or CLEAN)
+                await self._store.put_value(Key.SESSION, marker)
             finally:
                 await self._store.close()
                 self.open = False

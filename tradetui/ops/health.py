@@ -90,7 +90,7 @@ def assess(snapshot: EngineSnapshot, metrics: EngineMetrics, settings: Settings)
             reasons.append(f"{name.replace('_', ' ')}: {component['detail']}")
     if not snapshot.connected:
         status = DOWN
-        reasons.insert(0, "engine not running or not connected to the venue")
+        reasons.insert(0, snapshot.starting_note() or "engine not running or not connected")
     elif components["store"]["status"] == DOWN:
         status = DOWN
     elif snapshot.state is TradingState.HALTED:

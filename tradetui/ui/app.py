@@ -193,9 +193,10 @@ class TradeTuiApp(App[int]):
                     pane.show_snapshot(snapshot)
         else:
             waiting = f"engine failed to start: {self.start_error}" if self.start_error else ""
-            self.header.show_snapshot(snapshot, "not started" if waiting else "connecting…")
+            note = snapshot.starting_note() or "connecting…"
+            self.header.show_snapshot(snapshot, "not started" if waiting else note)
             for pane in self.table_panes:
-                pane.show_waiting(waiting or "connecting…")
+                pane.show_waiting(waiting or note)
         self.logs_pane.poll()
 
     def _fit_markets(self, symbols: int) -> None:

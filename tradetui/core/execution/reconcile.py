@@ -4,8 +4,9 @@ is unknown by client id (never by resending), and applying its order and trade r
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from tradetui.core.execution.orders import OrderManager
 from tradetui.core.model import Mode, Order, OrderReport, OrderStatus
@@ -35,6 +36,7 @@ class Reconciler:
         self._clock = clock
         self.unknown_grace_s = unknown_grace_s
         """How long an order of unknown outcome may stay unfound before it counts as never sent."""
+        self._failing = False
         self.streams_healthy = False
         """Whether the executions stream delivered last (its supervisor reports it)."""
         orders.resync = self._sync_order
@@ -44,9 +46,9 @@ class Reconciler:
         its open orders we have no record of, and sync our unfinished ones; returns how many
         orders were adopted. Raises VenueError."""
         if balances is not None:
-            await balances.refresh()
+            await balances.refresh(strict=True)
         adopted = await self.adopt_venue_orders()
-        await self.sync_live()
+        await self.sync_live(force=True, strict=True)
         return len(adopted)
 
     async def adopt_venue_orders(self) -> list[Order]:
@@ -112,21 +114,51 @@ class Reconciler:
             updated_at=now,
         )
 
-    async def sync_live(self) -> None:
-        """Bring live orders and fills in line with the venue (REST); resolves UNKNOWN by client id."""
-        breaker = self._orders.breaker
-        if not breaker.allow():
+    async def sync_live(self, *, force: bool = False, strict: bool = False) -> None:
+        """Bring live orders and fills in line with the venue (REST); resolves UNKNOWN by client id.
+
+        Each step stands alone: the trade history is read whatever the order lookups do, and one
+        order's failed lookup does not stop the others. Skipped while the orders breaker is open
+        (half-open: it runs, and its answers close the breaker) unless ``force``; ``strict``
+        raises the first failure once every step has been tried (start-up must not go on
+        half-reconciled)."""
+        if self._orders.breaker.is_open and not force:
+            return
+        failures: list[Exception] = []
+        await self._step(self._sync_trades, failures)
+        for order in self._orders.open_orders(Mode.LIVE):
+            await self._step(functools.partial(self._sync_order, order), failures)
+        if failures:
+            level = logging.DEBUG if self._failing else logging.WARNING
+            log.log(level, "order sync: %d step(s) failed, first: %s", len(failures), failures[0])
+        elif self._failing:
+            log.info("order sync: the venue answers again")
+        self._failing = bool(failures)
+        if failures and strict:
+            raise failures[0]
+
+    async def final_sync(self, live: bool, timeout_s: float) -> None:
+        """A clean stop's last look at the venue (bounded), so the database equals the venue;
+        nothing to look at when not trading ``live`` and no live order is open."""
+        if not live and not self._orders.open_orders(Mode.LIVE):
             return
         try:
-            for order in self._orders.open_orders(Mode.LIVE):
-                await self._sync_order(order)
-            for trade in await self._client.fetch_my_trades(None, self._orders.trades_since_ms):
-                await self._orders.apply_trade(trade)
-        except Exception as exc:  # noqa: BLE001 - a failed sync is retried on the next cycle
+            await asyncio.wait_for(self.sync_live(force=True), timeout_s)
+        except TimeoutError:
+            log.warning("the final order sync did not finish within %.0fs", timeout_s)
+
+    async def _step(self, call: Callable[[], Awaitable[None]], failures: list[Exception]) -> None:
+        try:
+            await call()
+        except Exception as exc:  # noqa: BLE001 - counted and reported; the other steps go on
             self._orders.count(exc)
-            log.warning("order sync failed: %s", exc)
+            failures.append(exc)
         else:
-            breaker.record_success()
+            self._orders.breaker.record_success()
+
+    async def _sync_trades(self) -> None:
+        for trade in await self._client.fetch_my_trades(None, self._orders.trades_since_ms):
+            await self._orders.apply_trade(trade)
 
     async def _sync_order(self, order: Order) -> None:
         if order.venue_id is None:

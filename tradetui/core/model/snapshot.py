@@ -106,6 +106,11 @@ class EngineSnapshot:
     """The listing monitor's recent events, oldest first (at most 50)."""
     copy_drift: dict[str, CopyDrift] = field(default_factory=dict)
     """Copy trading: leader vs our position, keyed ``<leader>:<symbol>``."""
+    phase: str = "running"
+    """Where the engine's start is: ``starting``, ``connecting`` (to the venue), ``reconciling``
+    (its orders with the venue's), ``running``; ``stopped`` after a stop or a failed start."""
+    phase_detail: str = ""
+    """While not running: why (the venue's last error, and when it is tried again)."""
 
     @classmethod
     def not_connected(
@@ -116,6 +121,7 @@ class EngineSnapshot:
         state: TradingState = TradingState.ACTIVE,
         mode: Mode = Mode.PAPER,
         symbols: tuple[str, ...] = (),
+        phase: str = "starting",
     ) -> EngineSnapshot:
         """A snapshot with no data yet: what a console shows until its engine answers."""
         return cls(
@@ -135,7 +141,22 @@ class EngineSnapshot:
             breakers=(),
             equity=0.0,
             day_pnl=0.0,
+            phase=phase,
         )
+
+    def starting_note(self) -> str:
+        """What a not-yet-running engine waits for, in a few words (``connecting to the venue…
+        (EService:Unavailable; retrying every 4s)``); empty once it runs."""
+        if self.phase in ("", "running"):
+            return ""
+        words = {
+            "starting": "starting…",
+            "connecting": "connecting to the venue…",
+            "reconciling": "reconciling orders with the venue…",
+            "stopped": "stopped",
+        }
+        note = words.get(self.phase, f"{self.phase}…")
+        return f"{note} ({self.phase_detail})" if self.phase_detail else note
 
     def quote_age_s(self, symbol: str) -> float | None:
         """Seconds since the last quote for ``symbol`` (None if none yet)."""

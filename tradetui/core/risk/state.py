@@ -111,6 +111,18 @@ class RiskState:
 
     # ----------------------------------------------------------------- events
 
+    def after_unclean_stop(self, live: bool, adopted: int) -> None:
+        """The last session crashed: a live engine starts PAUSED (the operator resumes once
+        satisfied with what reconciliation found)."""
+        if live and self.state is TradingState.ACTIVE:
+            self.trading.set(TradingState.PAUSED)
+            log.warning(
+                "the last session ended without a clean stop: starting PAUSED. Reconciliation "
+                "adopted %d venue order(s). Resume when satisfied.",
+                adopted,
+                extra={"event": "unclean_start"},
+            )
+
     def order_sent(self) -> None:
         """Count one order towards the order-rate window."""
         self._sent_at.append(self._clock())

@@ -71,15 +71,18 @@ class LiveBalances:
         if due:
             await self.refresh()
 
-    async def refresh(self) -> None:
-        """Read every balance over REST (free, used and total)."""
-        if not self._breaker.allow():
+    async def refresh(self, strict: bool = False) -> None:
+        """Read every balance over REST (free, used and total). A failure is logged and the next
+        poll retries, unless ``strict`` (start-up): then it raises, breaker or not."""
+        if not strict and not self._breaker.allow():
             return
         try:
             balances = await self._client.fetch_balances()
         except Exception as exc:  # noqa: BLE001 - the next poll retries
             if isinstance(exc, VenueError) and exc.transport:
                 self._breaker.record_failure()
+            if strict:
+                raise
             log.warning("balance refresh failed: %s", exc)
             return
         self._breaker.record_success()

@@ -15,7 +15,7 @@ from typing import Any
 from tradetui.config import VenueSettings
 from tradetui.core.model import MarketInfo
 from tradetui.core.venue.client import VenueClient, create_exchange
-from tradetui.core.venue.errors import VenueError, VenueSetupError
+from tradetui.core.venue.errors import VenueSetupError
 from tradetui.core.venue.parse import select_markets
 from tradetui.logs import register_secret
 from tradetui.paths import nonce_dir
@@ -82,17 +82,9 @@ class Venue:
         return self.client.authenticated
 
     async def load_markets(self, symbols: list[str]) -> dict[str, MarketInfo]:
-        """Load the venue's markets; returns the rules of ``symbols``. Raises VenueSetupError
-        (one line) when the venue cannot be reached, lists nothing, or lacks a symbol."""
-        try:
-            markets = await self.client.load_markets()
-        except VenueError as exc:
-            if exc.transport:
-                raise VenueSetupError(f"cannot reach venue {self.target}: {exc}") from None
-            raise VenueSetupError(
-                f"venue {self.target} did not list its markets: {exc.one_line()}"
-            ) from None
-        return select_markets(markets, symbols)
+        """Load the venue's markets; returns the rules of ``symbols``. Raises VenueError when the
+        venue fails to list them, VenueSetupError when it lacks a symbol."""
+        return select_markets(await self.client.load_markets(), symbols)
 
     async def close(self) -> None:
         """Close the client, then the embedded simulator."""

@@ -40,3 +40,26 @@ class OrderNotFound(VenueError):
 
 class AuthenticationFailed(VenueError):
     """The venue rejected the API key, its signature or its permissions."""
+
+
+DEFINITIVE_KINDS = frozenset(
+    {
+        "AuthenticationError",
+        "PermissionDenied",
+        "AccountNotEnabled",
+        "AccountSuspended",
+        "BadSymbol",
+        "NotSupported",
+        "RestrictedLocation",
+    }
+)
+"""ccxt error classes that say the account or the request is wrong, not that the venue is busy."""
+
+
+def is_definitive(exc: BaseException) -> bool:
+    """True when trying again cannot help: bad credentials, a permission, an unknown symbol or
+    exchange, a setup the user must change. Outages, 5xx, ``EService:*``, rate limits and nonce
+    trouble are passing (False), as is any other venue error."""
+    if isinstance(exc, VenueSetupError | AuthenticationFailed):
+        return True
+    return isinstance(exc, VenueError) and exc.kind in DEFINITIVE_KINDS
