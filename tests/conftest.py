@@ -12,6 +12,7 @@ import pytest
 
 from tradetui.config import Settings, load_settings
 from tradetui.core.engine import Engine
+from tradetui.core.model import Mode
 from tradetui.paths import DataPaths
 from tradetui.runtime import build_engine
 
@@ -42,6 +43,12 @@ async def wait_until(predicate: Callable[[], bool], within_s: float = 15.0, what
         if loop.time() > deadline:
             pytest.fail(f"timed out after {within_s}s waiting for {what or predicate}")
         await asyncio.sleep(0.05)
+
+
+async def go_live(engine: Engine) -> None:
+    """Switch to live and resume: the first live trading on a data dir comes up PAUSED."""
+    await engine.set_mode(Mode.LIVE)
+    await engine.resume()
 
 
 def quiet_settings(**overrides: object) -> Settings:

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import quiet_settings, wait_until
+from tests.conftest import go_live, quiet_settings, wait_until
 from tradetui.core.engine import Engine
-from tradetui.core.model import Mode, OrderIntent, Side
+from tradetui.core.model import OrderIntent, Side
 from tradetui.ops.alerts import Alerter
 
 
@@ -85,7 +85,7 @@ async def test_a_5xx_burst_opens_the_order_breaker_and_the_lost_orders_are_recon
 ) -> None:
     engine, alerter = await start_alerting(make_engine, webhook, venue={"breaker_open_s": 1.0})
     try:
-        await engine.set_mode(Mode.LIVE)
+        await go_live(engine)
         engine.reconciler.unknown_grace_s = 1.0
         sim = engine.venue.sim.server  # type: ignore[union-attr]
         async with aiohttp.ClientSession() as admin:

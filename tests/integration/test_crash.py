@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_ctl import ctl, running
 from tradetui.core.venue.client import create_exchange
 from tradetui.core.venue.connect import nonce_file
 
@@ -51,6 +52,20 @@ def engine_env(info: dict[str, Any], **extra: str) -> dict[str, str]:
         "TRADETUI_OPS__LOG_FORMAT": "json",  # the tests read the records on stdout
         **extra,
     }
+
+
+PULSE_ON_PURPOSE = '[{"name": "pulse"}]'
+"""The demo default never trades live: a live engine under test names pulse explicitly."""
+
+
+def resume_when_running(data_dir: Path, process: subprocess.Popen[Any]) -> None:
+    """The first live start on a data dir comes up PAUSED: resume it as an operator would."""
+    deadline = time.monotonic() + 40
+    while not ((data_dir / "control.sock").exists() and running(data_dir)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the engine did not start (exit {process.poll()})")
+        time.sleep(0.05)
+    assert ctl(data_dir, "resume").returncode == 0
 
 
 def local_rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -130,10 +145,15 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
     command = [sys.executable, "-m", "tradetui", "--no-ui", "--live", "--data-dir", str(data_dir)]
     trading = subprocess.Popen(
         command,
-        env=engine_env(standalone_sim, TRADETUI_STRATEGY__INTERVAL_S="0.1"),
+        env=engine_env(
+            standalone_sim,
+            TRADETUI_STRATEGY__INTERVAL_S="0.1",
+            TRADETUI_STRATEGIES=PULSE_ON_PURPOSE,
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    resume_when_running(data_dir, trading)
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         time.sleep(0.05)
@@ -193,7 +213,9 @@ def test_a_killed_engine_restarts_without_duplicates_or_lost_fills(
 def test_two_engines_on_one_key_recover_every_invalid_nonce(
     standalone_sim: dict[str, Any], tmp_path: Path
 ) -> None:
-    env = engine_env(standalone_sim, TRADETUI_STRATEGY__INTERVAL_S="0.1")
+    env = engine_env(
+        standalone_sim, TRADETUI_STRATEGY__INTERVAL_S="0.1", TRADETUI_STRATEGIES=PULSE_ON_PURPOSE
+    )
     outputs = {name: tmp_path / f"{name}.out" for name in ("a", "b")}
     engines = []
     for name, output in outputs.items():
@@ -217,6 +239,8 @@ def test_two_engines_on_one_key_recover_every_invalid_nonce(
         )
 
     try:
+        for name, engine in zip(outputs, engines, strict=True):
+            resume_when_running(tmp_path / name, engine)
         # Both trade at once on the one key, each sending several signed orders: the overlap is
         # what makes their nonces collide.
         wait_for(lambda: each_sent(4), "four orders sent by each engine")

@@ -81,11 +81,17 @@ def wait_for_status(
         time.sleep(0.2)
 
 
+def running(data_dir: Path) -> bool:
+    """The engine answers on its socket and has started (connected and reconciled)."""
+    result = ctl(data_dir, "status", "--json")
+    return result.returncode == 0 and json.loads(result.stdout).get("phase") == "running"
+
+
 def wait_for_engine(process: subprocess.Popen[bytes], data_dir: Path) -> None:
-    """Until the engine answers on its socket (fails if the process ends first)."""
+    """Until the engine answers on its socket and has started (fails if the process ends first)."""
     deadline = time.monotonic() + 60
-    # The socket file appears once the engine has started; a `ctl` process before that is wasted.
-    while not ((data_dir / "control.sock").exists() and ctl(data_dir, "status").returncode == 0):
+    # The socket file appears once the data dir is open; a `ctl` process before that is wasted.
+    while not ((data_dir / "control.sock").exists() and running(data_dir)):
         if process.poll() is not None:
             log = (data_dir.parent / f"{data_dir.name}.out").read_text(errors="replace")
             pytest.fail(f"the engine exited with {process.returncode}: {log[-2000:]}")
@@ -227,6 +233,7 @@ def test_sigusr1_halts_and_sigterm_exits_0_with_the_state_kept(tmp_path: Path) -
 
 
 REST_ONCE = """
+from tradetui.core.model import TradingState
 from tradetui.core.strategies import Strategy
 
 
@@ -239,6 +246,8 @@ class RestOnce(Strategy):
 
     def on_snapshot(self, view):
         bids = []
+        if view.state is not TradingState.ACTIVE:  # a first live start waits for a resume
+            return bids
         for symbol in view.symbols:
             mid = view.mid(symbol)
             if symbol not in self.rested and mid is not None:
@@ -291,6 +300,8 @@ def test_cancel_all_cancels_the_engines_live_orders_only_and_leaves_it_active(
     process = start_headless(data_dir, "--live", "--config", str(config))
     try:
         wait_for_engine(process, data_dir)
+        assert status(data_dir)["state"] == "PAUSED", "the first live start on a data dir pauses"
+        assert ctl(data_dir, "resume").returncode == 0
         resting = wait_for_status(
             data_dir, lambda d: len(d["open_orders"]) == 3, "a resting bid in each symbol"
         )

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import quiet_settings, wait_until
+from tests.conftest import go_live, quiet_settings, wait_until
 from tradetui.core.engine import Engine
 from tradetui.core.execution import reconcile as reconcile_module
 from tradetui.core.model import BreakerState, Mode, OrderIntent, OrderStatus, Side, Verdict
@@ -30,7 +30,7 @@ async def live(make_engine: Callable[..., Engine], **overrides: object) -> Async
     await engine.start()
     try:
         await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
-        await engine.set_mode(Mode.LIVE)
+        await go_live(engine)
         engine.reconciler.unknown_grace_s = 1.0
         yield engine
     finally:

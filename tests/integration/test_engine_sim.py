@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import quiet_settings, wait_until
+from tests.conftest import go_live, quiet_settings, wait_until
 from tradetui.core.api import EngineError
 from tradetui.core.engine import Engine
 from tradetui.core.model import (
@@ -111,7 +111,7 @@ async def test_paper_resting_order_survives_a_restart_on_the_paper_book(
 
 
 async def test_live_mode_on_the_simulator_trades_through_ccxt(engine: Engine) -> None:
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     await wait_until(lambda: "USD" in engine.snapshot().balances, what="live balances")
     usd_before = engine.snapshot().balances["USD"].total
     decision = await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("1"), confidence=0.9))
@@ -191,7 +191,7 @@ class AckLosingProxy:
 async def test_an_order_whose_ack_is_lost_is_resolved_by_client_id_never_resent(
     engine: Engine, reaches_venue: bool
 ) -> None:
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     engine.reconciler.unknown_grace_s = 1.0
     exchange = engine.venue.client.exchange
     venue_url = exchange.urls["api"]["private"]
@@ -258,7 +258,7 @@ async def test_open_orders_on_the_venue_the_engine_never_sent_are_adopted_and_ki
         "adopted",
     )
     assert await engine.reconciler.adopt_venue_orders() == []  # adopted once
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     assert [o.venue_id for o in engine.snapshot().open_orders] == [foreign["id"]]
     await engine.kill()
     assert await exchange.fetch_open_orders() == []
@@ -292,7 +292,7 @@ async def test_live_fills_arrive_over_the_executions_stream_without_rest_polling
     await engine.start()
     try:
         await wait_until(lambda: "ETH/USD" in engine.snapshot().quotes, what="quotes")
-        await engine.set_mode(Mode.LIVE)
+        await go_live(engine)
         await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.02"), confidence=0.9))
         await wait_until(lambda: "ETH/USD" in engine.snapshot().positions, what="WS fill")
         assert engine.snapshot().positions["ETH/USD"].amount == Decimal("0.02")
@@ -307,7 +307,7 @@ async def test_live_balances_follow_the_balances_stream_between_rest_reads(
 ) -> None:
     import tradetui.core.venue.balances as balances_module
 
-    await engine.set_mode(Mode.LIVE)  # seeds over REST once
+    await go_live(engine)  # seeds over REST once
     sol_before = engine.snapshot().balances["SOL"].total
     monkeypatch.setattr(balances_module, "REST_EVERY_S", 3600.0)
     monkeypatch.setattr(balances_module, "DIRTY_MIN_GAP_S", 3600.0)  # no REST from here on
@@ -374,7 +374,7 @@ async def test_flatten_halts_cancels_closes_every_position_and_survives_a_restar
 
 
 async def test_live_flatten_is_checked_against_the_venue(engine: Engine) -> None:
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("3"), confidence=0.9))
     await wait_until(lambda: "SOL/USD" in engine.snapshot().positions, what="live fill")
     assert await engine.flatten(confirmed=True)
@@ -387,7 +387,7 @@ async def test_live_flatten_is_checked_against_the_venue(engine: Engine) -> None
 async def test_live_mode_keeps_the_venue_dead_mans_switch_armed(engine: Engine) -> None:
     deadman = engine.venue.sim.server.exchange.deadman  # type: ignore[union-attr]
     assert deadman.triggers == {}
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     await wait_until(lambda: bool(deadman.triggers), what="armed")
     [(_, trigger)] = deadman.triggers.values()
     assert trigger > time.time() + 30  # about a minute ahead

@@ -10,10 +10,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import quiet_settings, wait_until
+from tests.conftest import go_live, quiet_settings, wait_until
 from tests.integration.test_engine_sim import resting_bid
 from tradetui.core.engine import Engine
-from tradetui.core.model import Mode, TradingState
+from tradetui.core.model import TradingState
 from tradetui.paths import DataPaths
 from tradetui.runtime import Runtime
 from tradetui.ui.deferred_engine import DeferredEngine
@@ -93,7 +93,7 @@ async def test_sigusr1_while_stopping_only_halts_and_the_stop_ends_clean(tmp_pat
 
 async def test_a_live_kill_cancels_orders_the_engine_never_placed(engine: Engine) -> None:
     """The venue's CancelAll takes every order of the account, not only ours."""
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     exchange = engine.venue.client.exchange  # type: ignore[union-attr]
     price = round(engine.snapshot().quotes["BTC/USD"].bid * 0.9, 1)
     by_hand = await exchange.create_order("BTC/USD", "limit", "buy", 0.001, price)

@@ -88,6 +88,7 @@ def live_env(info: dict[str, Any], nonce_dir: Path) -> dict[str, str]:
         "TRADETUI_API_KEY": info["api_key"],
         "TRADETUI_API_SECRET": info["secret"],
         "TRADETUI_STRATEGY__INTERVAL_S": "0.3",
+        "TRADETUI_STRATEGY__ENABLED": "false",  # no demo default: it never trades live
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_until
+from tests.conftest import go_live, wait_until
 from tradetui.config import PaperSettings
 from tradetui.core.engine import Engine
 from tradetui.core.execution.orders import OrderManager
@@ -50,7 +50,7 @@ async def test_a_clean_stop_brings_in_what_the_streams_missed(
     engine = make_engine()
     await engine.start()
     await wait_until(lambda: ETH in engine.snapshot().quotes, what="quotes")
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     engine.venue.sim.server.faults.update({"ws_stall": 0.1})  # type: ignore[union-attr]
     await asyncio.sleep(0.5)  # every socket is older than the stall's 0.1 s from here on
     ask = engine.snapshot().quotes[ETH].ask

@@ -15,9 +15,9 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import quiet_settings, wait_until
+from tests.conftest import go_live, quiet_settings, wait_until
 from tradetui.core.engine import Engine
-from tradetui.core.model import Mode, OrderIntent, Side, Verdict
+from tradetui.core.model import OrderIntent, Side, Verdict
 from tradetui.logs import flush_logging, setup_logging, shutdown_logging
 from tradetui.ops.http import OpsError, OpsServer, start_ops_server
 
@@ -178,7 +178,7 @@ async def test_an_open_breaker_degrades_health_and_shows_in_metrics(
     await server.start()
     try:
         await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
-        await engine.set_mode(Mode.LIVE)
+        await go_live(engine)
         faults = engine.venue.sim.server.faults  # type: ignore[union-attr]
         faults.update({"error_rate": 1.0, "error_kind": "http5xx"})
         for _ in range(3):

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from tests.conftest import wait_until
+from tests.conftest import go_live, wait_until
 from tradetui.core.engine import Engine
-from tradetui.core.model import Mode, OrderIntent, Side
+from tradetui.core.model import OrderIntent, Side
 from tradetui.logs import LOG_FILE_NAME, flush_logging, setup_logging, shutdown_logging
 
 
@@ -20,7 +20,7 @@ async def test_venue_credentials_are_masked_in_every_log_record(
     engine = make_engine()
     try:
         await engine.start()
-        await engine.set_mode(Mode.LIVE)
+        await go_live(engine)
         await wait_until(lambda: bool(engine.snapshot().quotes.get("BTC/USD")), what="quote")
         await engine.submit(OrderIntent("BTC/USD", Side.BUY, Decimal("0.001"), confidence=0.9))
         api_key, secret = engine.venue.client.exchange.apiKey, engine.venue.client.exchange.secret

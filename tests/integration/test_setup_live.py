@@ -15,7 +15,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from tests.conftest import quiet_settings, wait_until
+from tests.conftest import go_live, quiet_settings, wait_until
 from tests.test_credentials import quick_kdf  # noqa: F401 - autouse, for the in-process files
 from tradetui.cli import setup as setup_cli
 from tradetui.core.api import EngineError
@@ -106,7 +106,7 @@ async def test_going_live_without_stored_credentials_names_the_account_and_says_
     await engine.start()
     try:
         with pytest.raises(EngineError) as refused:
-            await engine.set_mode(Mode.LIVE)
+            await go_live(engine)
     finally:
         await engine.stop()
     message = str(refused.value)

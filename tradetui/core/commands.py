@@ -15,6 +15,8 @@ from tradetui.core.ledgers import Ledgers
 from tradetui.core.model import CancelReport, Mode
 from tradetui.core.risk.state import RiskState
 from tradetui.core.risk.trading_state import require_confirmation
+from tradetui.core.strategies.host import StrategySpec
+from tradetui.core.strategies.loader import DEMO_IN_LIVE
 from tradetui.core.strategies.runner import StrategyRunner
 from tradetui.core.venue.balances import LiveBalances
 from tradetui.core.venue.connect import Venue, VenueAccess
@@ -41,6 +43,7 @@ class OperatorCommands:
     _strategies: StrategyRunner | None
     _connected: bool
     _kill_after_start: bool
+    _strategy_specs: list[StrategySpec]
 
     def halt(self) -> None:
         """Block every new order at once (the first step of the kill switch)."""
@@ -98,17 +101,43 @@ class OperatorCommands:
         return canceled
 
     async def set_mode(self, mode: Mode) -> None:
-        """Switch between paper and live ledgers; live needs venue credentials."""
+        """Switch between paper and live ledgers; live needs venue credentials, never runs the
+        demo strategy and, the first time on this data dir, comes up PAUSED. Back to paper, the
+        log names what is left working on the venue."""
         if mode is self.ledgers.mode:
             return
-        if mode is Mode.LIVE and self.reconciler is None:
-            raise EngineError(self._access.missing_credentials(self.settings.venue.account))
         if mode is Mode.LIVE:
+            if self.reconciler is None:
+                raise EngineError(self._access.missing_credentials(self.settings.venue.account))
+            if self._strategies is not None and any(s.demo for s in self._strategy_specs):
+                raise EngineError(DEMO_IN_LIVE)
             await self._live_balances().refresh()  # the risk guard needs venue balances at once
+            self.risk.going_live()
+        else:
+            self._name_what_live_leaves()
         self.ledgers.mode = mode
         if self.feeds.dead_man is not None:
             await self.feeds.dead_man.arm(mode is Mode.LIVE)
         log.warning("mode changed to %s", mode.value, extra={"event": "mode", "mode": mode.value})
+
+    def _name_what_live_leaves(self) -> None:
+        orders = self.orders.open_orders(Mode.LIVE)
+        positions = self.ledgers.open_positions_of(Mode.LIVE)
+        if not orders and not positions:
+            return
+        working = "; ".join(
+            f"{o.symbol} {o.side.value} {o.amount}" + (f" @ {o.price}" if o.price else "")
+            for o in orders
+        )
+        held = ", ".join(f"{amount} {symbol}" for symbol, amount in positions.items())
+        log.warning(
+            "back to paper: left on the venue: %d live order(s)%s; live positions: %s. They stay "
+            "as they are (cancel them live, or with ctl cancel-all)",
+            len(orders),
+            f" ({working})" if working else "",
+            held or "none",
+            extra={"event": "live_left", "orders": len(orders)},
+        )
 
     def live_target(self) -> str:
         """Which account and venue live orders would go to, for a confirmation prompt."""

@@ -40,6 +40,7 @@ from tradetui.core.session import Session
 from tradetui.core.startup import Phase, until_done
 from tradetui.core.store import Store
 from tradetui.core.strategies import StrategySpec, resolve_strategies
+from tradetui.core.strategies.loader import refuse_demo_in_live
 from tradetui.core.strategies.runner import StrategyRunner
 from tradetui.core.venue.breaker import CircuitBreaker
 from tradetui.core.venue.connect import Venue, VenueAccess, open_venue
@@ -150,6 +151,8 @@ class Engine(OperatorCommands):
             return
         try:
             self._strategy_specs = resolve_strategies(self.settings)
+            if self.ledgers.mode is Mode.LIVE:
+                refuse_demo_in_live(self._strategy_specs)
         except ConfigError as exc:
             raise EngineError(str(exc)) from None
         self._unclean = await self._session.begin()
@@ -175,6 +178,8 @@ class Engine(OperatorCommands):
         if reconciler is not None:  # before any strategy runs: our orders and the venue's agree
             step = lambda: reconciler.at_start(live_balances)  # noqa: E731
             adopted = await until_done(self.phase, "reconciling", target, step)
+        if self.ledgers.mode is Mode.LIVE:
+            self.risk.going_live()
         if self._unclean:  # live starts PAUSED after a crash, and the operator hears of it
             self.risk.after_unclean_stop(self.ledgers.mode is Mode.LIVE, adopted)
             self.alerts.crash_recovered(self.risk.state, len(self.orders.open_orders()), adopted)

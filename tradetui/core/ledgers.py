@@ -78,6 +78,14 @@ class Ledgers:
             if symbol in markets and position.amount >= markets[symbol].min_amount
         }
 
+    def open_positions_of(self, mode: Mode) -> dict[str, Decimal]:
+        """Every non-zero position of ledger ``mode``, by symbol."""
+        return {
+            symbol: position.amount
+            for symbol, position in self.portfolios[mode].positions({}).items()
+            if position.amount
+        }
+
 
 def _bare_market(symbol: str) -> MarketInfo:
     """Enough of a market for the paper ledger to book a stored fill (its currencies)."""

@@ -30,6 +30,8 @@ class Key(StrEnum):
     """Per ledger: the highest fully priced equity, the drawdown reference."""
     COPY = "copy"
     """Per leader: the copy trader's handled fills and tallies (JSON)."""
+    LIVE_SEEN = "live_seen"
+    """``yes`` once the engine has traded live on this data dir: the first live start pauses."""
 
 
 _SCHEMA_V1 = """

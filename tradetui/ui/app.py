@@ -23,9 +23,10 @@ from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.logs import redact
 from tradetui.ui.bindings import CONSOLE_BINDINGS, console_keymap, key_help
 from tradetui.ui.bridge import EngineCommandFailed, EngineStartFailed, LogSource
+from tradetui.ui.screens.choice import back_to_paper_screen
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.screens.help import HelpScreen, KeyHelp
-from tradetui.ui.themes import DEFAULT_THEME, ThemeError, fallback_variables, load_themes
+from tradetui.ui.themes import fallback_variables, install_themes
 from tradetui.ui.widgets.balances import BalancesPane
 from tradetui.ui.widgets.breakers import BreakersPane
 from tradetui.ui.widgets.header import StatusHeader
@@ -76,7 +77,7 @@ class TradeTuiApp(App[int]):
         """Height given to the Markets row in a wide terminal (None: the stylesheet's)."""
         self._engine_stop: asyncio.Future[None] | None = None
         self._start_worker: Worker[None] | None = None
-        self._notices = [self._install_themes(settings.ui.theme), self._install_keymap(settings)]
+        self._notices = [install_themes(self, settings.ui.theme), self._install_keymap(settings)]
         # Kept as attributes: while a modal is up, query_one() searches the modal, not these.
         self.header = StatusHeader(id="header")
         """Mode, state, venue, equity, day PnL and clock."""
@@ -93,22 +94,6 @@ class TradeTuiApp(App[int]):
         """Every pane that shows a table, in layout order."""
         self.logs_pane = LogsPane(log_sink, id="logs")
         """The tail of the log sink plus the UI's own notices."""
-
-    def _install_themes(self, wanted: str) -> str:
-        """Register the shipped themes and select ``wanted``; returns a notice for the operator."""
-        notice = ""
-        try:
-            themes = load_themes()
-        except ThemeError as exc:
-            themes, notice = {}, str(exc)
-        for theme in themes.values():
-            self.register_theme(theme)
-        if wanted in self.available_themes:
-            self.theme = wanted
-        elif DEFAULT_THEME in self.available_themes:
-            self.theme = DEFAULT_THEME
-            notice = notice or f"theme {wanted!r} does not exist; using {DEFAULT_THEME}"
-        return notice
 
     def _install_keymap(self, settings: Settings) -> str:
         """Apply the config's key remaps by binding id; returns a notice naming unknown ids."""
@@ -285,9 +270,11 @@ class TradeTuiApp(App[int]):
         self.push_screen(ConfirmScreen("Release kill switch", question, "Release"), answered)
 
     def action_toggle_mode(self) -> None:
-        """Go back to paper at once, or ask before going live."""
-        if self.engine.snapshot().mode is Mode.LIVE:
-            self._command("paper mode", self.engine.set_mode(Mode.PAPER))
+        """Go back to paper (asking first when live orders or positions stay on the venue), or
+        ask before going live."""
+        snapshot = self.engine.snapshot()
+        if snapshot.mode is Mode.LIVE:
+            self._back_to_paper(snapshot)
             return
 
         def answered(confirmed: bool | None) -> None:
@@ -296,6 +283,25 @@ class TradeTuiApp(App[int]):
 
         question = f"Send real orders to {self.engine.live_target()}?"
         self.push_screen(ConfirmScreen("Go LIVE", question, "Go live"), answered)
+
+    def _back_to_paper(self, snapshot: EngineSnapshot) -> None:
+        screen = back_to_paper_screen(snapshot)
+        if screen is None:
+            self._command("paper mode", self.engine.set_mode(Mode.PAPER))
+            return
+
+        async def cancel_then_paper() -> None:
+            for order in snapshot.open_orders:
+                await self.engine.cancel_order(order.client_id)
+            await self.engine.set_mode(Mode.PAPER)
+
+        def answered(answer: str | None) -> None:
+            if answer == "cancel-orders":
+                self._command("paper mode", cancel_then_paper())
+            elif answer == "leave":
+                self._command("paper mode", self.engine.set_mode(Mode.PAPER))
+
+        self.push_screen(screen, answered)
 
     def action_cancel_order(self) -> None:
         """Cancel the order under the Orders pane's cursor (no confirmation: it only removes risk)."""

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.theme import Theme
 
 DEFAULT_THEME = "tradetui-dark"
@@ -90,3 +91,21 @@ def load_themes(directories: Iterable[Path] | None = None) -> dict[str, Theme]:
 def fallback_variables(colors: Mapping[str, str]) -> dict[str, str]:
     """App variables derived from a colour system, for themes that do not define them."""
     return {name: colors[source] for name, source in FALLBACK_SOURCES.items() if source in colors}
+
+
+def install_themes(app: App[Any], wanted: str) -> str:
+    """Register the shipped themes on ``app`` and select ``wanted``; returns a notice for the
+    operator (empty when all went well)."""
+    notice = ""
+    try:
+        themes = load_themes()
+    except ThemeError as exc:
+        themes, notice = {}, str(exc)
+    for theme in themes.values():
+        app.register_theme(theme)
+    if wanted in app.available_themes:
+        app.theme = wanted
+    elif DEFAULT_THEME in app.available_themes:
+        app.theme = DEFAULT_THEME
+        notice = notice or f"theme {wanted!r} does not exist; using {DEFAULT_THEME}"
+    return notice

@@ -219,31 +219,44 @@ class OrderManager:
         except Exception as exc:  # noqa: BLE001 - reported per order; the other cancels go on
             return False, f"{order.client_id}: {one_line(exc)}"
 
-    async def cancel_all(self, venue_wide: bool) -> int:
+    async def cancel_all(self, venue_wide: bool) -> dict[Mode, int]:
         """The kill switch's cancel: every open order in both ledgers and, on the venue, every
         order of the account (CancelAll), ours or not, when we track live orders or
-        ``venue_wide`` (trading live); returns how many of ours were canceled."""
-        count = 0
+        ``venue_wide`` (trading live); returns how many of ours were canceled, per ledger."""
+        canceled = {Mode.PAPER: 0, Mode.LIVE: 0}
         for order in self.open_orders(Mode.PAPER):
             if self._paper.cancel(order.client_id) is not None:
                 await self.finish(order, OrderStatus.CANCELED)
-                count += 1
+                canceled[Mode.PAPER] += 1
         live = self.open_orders(Mode.LIVE)
+        venue = "" if self.client is None else " (nothing sent to the venue)"
         if self.client is not None and (live or venue_wide):
             try:
                 await self.client.cancel_all_orders()
             except Exception as exc:  # noqa: BLE001 - reported; the sync loop retries the state
                 self.count(exc)
                 log.error("cancel all on the venue failed: %s", exc)
+                venue = " (the venue's CancelAll FAILED)"
             else:
                 self.breaker.record_success()
+                venue = " (and the venue's CancelAll took any other order of the account)"
                 for order in live:
                     if not order.status.is_terminal:  # the executions stream may have been first
                         await self.finish(order, OrderStatus.CANCELED)
-                        count += 1
+                        canceled[Mode.LIVE] += 1
         self._holds_changed(Mode.LIVE)
-        log.warning("canceled %d open order(s)", count, extra={"event": "cancel_all"})
-        return count
+        log.warning(
+            "kill switch canceled %d paper and %d live order(s)%s",
+            canceled[Mode.PAPER],
+            canceled[Mode.LIVE],
+            venue,
+            extra={
+                "event": "cancel_all",
+                "paper": canceled[Mode.PAPER],
+                "live": canceled[Mode.LIVE],
+            },
+        )
+        return canceled
 
     async def _send_live(self, order: Order) -> None:
         # Type narrowing for mypy; the value is set on this path.

@@ -59,6 +59,7 @@ class RiskState:
         self.on_state_change: Callable[[TradingState, TradingState], None] | None = None
         """Told of every trading-state change after it is logged and persisted (alerts)."""
         self._persisting = False
+        self._live_before = False
         self._sent_at: deque[float] = deque()
         self._protections = Protections(settings)
         self._marks = EquityMarks(store)
@@ -89,6 +90,7 @@ class RiskState:
         if cooldowns is not None:
             self._protections.cooldowns = {k: float(v) for k, v in json.loads(cooldowns).items()}
         await self._marks.load()
+        self._live_before = await self._store.get_value(Key.LIVE_SEEN) is not None
         self._persisting = True
 
     async def save(self) -> None:
@@ -121,6 +123,22 @@ class RiskState:
                 "adopted %d venue order(s). Resume when satisfied.",
                 adopted,
                 extra={"event": "unclean_start"},
+            )
+
+    def going_live(self) -> None:
+        """The ledger is about to trade live: the first time on this data dir it comes up
+        PAUSED, so nothing trades live until the operator resumes."""
+        if self._live_before:
+            return
+        self._live_before = True
+        if self._persisting:
+            self._store.put_value(Key.LIVE_SEEN, "yes")
+        if self.state is TradingState.ACTIVE:
+            self.trading.set(TradingState.PAUSED)
+            log.warning(
+                "first live trading on this data dir: PAUSED until you resume "
+                "(p in the console, or `tradetui ctl resume`)",
+                extra={"event": "first_live"},
             )
 
     def order_sent(self) -> None:

@@ -55,6 +55,9 @@ class StrategySpec:
     """An instance of ``cls.Params``."""
     symbols: tuple[str, ...]
     budget: float | None
+    demo: bool = False
+    """The default pulse strategy that runs when no ``[[strategies]]`` are configured: a demo
+    for the simulator, which never trades live."""
 
 
 @dataclass(slots=True)

@@ -41,7 +41,7 @@ def resolve_strategies(settings: Settings) -> list[StrategySpec]:
             order_notional=settings.strategy.order_notional,
             rest_offset_bps=settings.strategy.rest_offset_bps,
         )
-        return [StrategySpec("pulse", PulseStrategy, params, tuple(settings.symbols), None)]
+        return [StrategySpec("pulse", PulseStrategy, params, tuple(settings.symbols), None, True)]
     specs: list[StrategySpec] = []
     for index, entry in enumerate(settings.strategies):
         if not entry.enabled:
@@ -62,9 +62,28 @@ def select_strategy(settings: Settings, name: str) -> Settings:
         raise ConfigError(f"unknown strategy {name!r}; choose from {', '.join(sorted(BUILTINS))}")
     entries = [e for e in settings.strategies if e.name == name and e.path is None and e.enabled]
     if not entries and name == "pulse":
-        strategy = settings.strategy.model_copy(update={"enabled": True})
-        return settings.model_copy(update={"strategies": [], "strategy": strategy})
+        # Named on purpose: an explicit entry (the demo default never trades live), with the
+        # [strategy] table's order size and offset.
+        params = {
+            "order_notional": settings.strategy.order_notional,
+            "rest_offset_bps": settings.strategy.rest_offset_bps,
+        }
+        entries = [StrategyEntry(name="pulse", params=params)]
     return settings.model_copy(update={"strategies": entries or [StrategyEntry(name=name)]})
+
+
+DEMO_IN_LIVE = (
+    "the demo strategy pulse runs only on paper: to trade live, name the strategies to run "
+    'under [[strategies]] in the config (name = "pulse" runs it on purpose), or set '
+    "[strategy] enabled = false"
+)
+"""Why a live engine refuses the demo default."""
+
+
+def refuse_demo_in_live(specs: list[StrategySpec]) -> None:
+    """Raise ConfigError (one line) when the demo default would run live."""
+    if any(spec.demo for spec in specs):
+        raise ConfigError(DEMO_IN_LIVE)
 
 
 def _resolve(entry: StrategyEntry, where: str, all_symbols: list[str]) -> StrategySpec:
