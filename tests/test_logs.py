@@ -69,6 +69,20 @@ def test_redact_masks_key_shaped_runs_and_credential_fields_but_keeps_ordinary_t
     assert redact("a" * 40) == "a" * 40
 
 
+def test_urls_in_ccxts_debug_lines_stay_readable_while_their_credentials_are_masked() -> None:
+    """Guards `--debug`'s request lines: '/' is base64 too, so a URL's port and path formed one
+    key-shaped run and came out as `http://127.0.0.1:***`."""
+    for name in ("GetWebSocketsToken", "Balance", "CancelAllOrdersAfter"):
+        url = f"http://127.0.0.1:41315/0/private/{name}"
+        line = f"POST {url}, Request: {{'API-Key': 'k', 'API-Sign': 's'}} nonce=1796408366227"
+        assert redact(line) == (
+            f"POST {url}, Request: {{'API-Key': '***', 'API-Sign': '***'}} nonce=1796408366227"
+        )
+    assert SECRET[:40] not in redact(f"wss://example.test:443/hooks/{SECRET[:40]}/end")
+    assert SECRET[:40] not in redact(f"POST http://127.0.0.1:41315/0/{SECRET[:40]}")
+    assert redact(f"url http://h:1/p then {SECRET}") == "url http://h:1/p then ***"
+
+
 def test_log_file_is_owner_only(tmp_path: Path) -> None:
     setup_logging(tmp_path)
     logging.getLogger("tradetui").warning("hello")

@@ -139,3 +139,25 @@ def test_ccxt_errors_become_venue_errors_that_keep_ccxts_words(
 def test_other_exceptions_pass_through_untranslated() -> None:
     bug = KeyError("a bug of ours")
     assert venue_error(bug) is bug
+
+
+def test_an_error_without_a_message_still_names_its_class() -> None:
+    """Guards "outcome unknown: " with nothing after it: timeouts often carry no message."""
+    from tradetui.core.execution.orders import one_line
+
+    translated = venue_error(ccxt_module().RequestTimeout())
+    assert isinstance(translated, VenueUnavailable)
+    assert one_line(translated) == "RequestTimeout (no message)"
+    assert one_line(venue_error(TimeoutError())) == "TimeoutError (no message)"
+    assert one_line(ValueError()) == "ValueError (no message)"
+    assert one_line(ValueError("bad\nsecond line")) == "ValueError: bad"
+
+
+def test_a_cancel_that_canceled_nothing_is_told_apart() -> None:
+    assert not parse.cancel_took_effect({"info": {"error": [], "result": {"count": 0}}})
+    assert not parse.cancel_took_effect({"info": {"result": {"count": "0", "pending": False}}})
+    assert parse.cancel_took_effect({"info": {"error": [], "result": {"count": "1"}}})
+    assert parse.cancel_took_effect({"info": {"result": {"count": 0, "pending": True}}})
+    assert parse.cancel_took_effect({"info": {"count": 2}})
+    assert parse.cancel_took_effect({"info": {"order_id": "O1"}})  # says neither: done
+    assert parse.cancel_took_effect({})

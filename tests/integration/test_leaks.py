@@ -182,6 +182,7 @@ def test_a_debug_session_with_failing_signed_calls_and_a_raising_strategy_leaks_
     log_text = log_file.read_text()
     # What the session must have done, or the search below proves nothing.
     assert "'API-Sign': '***'" in log_text and "'API-Key': '***'" in log_text  # ccxt's DEBUG
+    assert "/0/private/GetWebSocketsToken, Request:" in log_text  # URLs stay readable
     assert "EService:Unavailable" in log_text  # signed calls refused
     assert "strategy leaky failed in on_snapshot" in log_text
     assert "signing with *** and *** went wrong" in log_text

@@ -162,6 +162,30 @@ async def test_client_order_id_round_trips(ex: ccxt.pro.kraken) -> None:
     assert (cancelled["status"], cancelled["clientOrderId"]) == ("canceled", "abc")
 
 
+async def test_cancelling_a_closed_order_answers_as_kraken_does(ex: ccxt.pro.kraken) -> None:
+    """Guards the answers the engine's cancel relies on: a closed order's txid is an unknown
+    order (ccxt raises OrderNotFound), while its cl_ord_id answers `count: 0` without an error."""
+    filled = await within(
+        ex.create_order("ETH/USD", "market", "buy", 0.01, None, {"clientOrderId": "done-1"})
+    )
+    assert (await within(ex.fetch_order(filled["id"])))["status"] == "closed"
+    with pytest.raises(OrderNotFound):
+        await within(ex.cancel_order(filled["id"]))
+    by_client_id = await within(ex.cancel_order("ignored", params={"clientOrderId": "done-1"}))
+    assert by_client_id["info"]["result"]["count"] == 0
+    with pytest.raises(OrderNotFound):
+        await within(ex.cancel_order("ignored", params={"clientOrderId": "never-sent"}))
+
+    resting = await within(
+        ex.create_order("ETH/USD", "limit", "buy", 0.01, 1000, {"clientOrderId": "rest-1"})
+    )
+    assert (await within(ex.cancel_order(resting["id"])))["info"]["result"]["count"] == 1
+    with pytest.raises(OrderNotFound):
+        await within(ex.cancel_order(resting["id"]))  # canceled is closed too
+    again = await within(ex.cancel_order("ignored", params={"clientOrderId": "rest-1"}))
+    assert again["info"]["result"]["count"] == 0
+
+
 async def test_insufficient_funds(ex: ccxt.pro.kraken) -> None:
     with pytest.raises(InsufficientFunds):
         await within(ex.create_order("BTC/USD", "limit", "buy", 2, 60_000))

@@ -201,3 +201,37 @@ async def test_private_channels_need_the_auth_endpoint(
             {"method": "subscribe", "req_id": 1, "params": {"channel": "balances", "token": token}}
         )
         assert (await receive_json(ws))["success"] is False
+
+
+async def test_ws_cancel_of_a_closed_order_is_an_unknown_order_by_either_id(
+    sim_server: SimServer, ex: ccxt.pro.kraken
+) -> None:
+    """WS v2 answers carry no count: a cancel that cancels nothing fails with Unknown order,
+    by order_id (ccxt raises OrderNotFound) and by cl_ord_id alike."""
+    assert sim_server.info is not None
+    filled = await within(
+        ex.create_order("ETH/USD", "market", "buy", 0.01, None, {"clientOrderId": "done-ws"})
+    )
+    with pytest.raises(OrderNotFound):
+        await within(ex.cancel_order_ws(filled["id"]))
+    token = (await within(ex.private_post_getwebsocketstoken()))["result"]["token"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(sim_server.info.ws_private) as ws,
+    ):
+        await receive_json(ws)  # the status message
+        await ws.send_json(
+            {
+                "method": "cancel_order",
+                "req_id": 5,
+                "params": {"cl_ord_id": ["done-ws"], "token": token},
+            }
+        )
+        answer = await receive_json(ws)
+        while answer.get("method") != "cancel_order":
+            answer = await receive_json(ws)
+    assert (answer["req_id"], answer["success"], answer["error"]) == (
+        5,
+        False,
+        "EOrder:Unknown order",
+    )

@@ -18,6 +18,7 @@ MIN_SECRET_LENGTH = 6
 _KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[A-Za-z]")
+_URL_END = re.compile(r"[\s'\"<>]")
 # name=value / "name": "value" / Name: value pairs whose value is a credential (headers, query strings,
 # JSON bodies, reprs of ccxt config dicts).
 _SECRET_FIELD = re.compile(
@@ -73,10 +74,29 @@ def _mask_field_value(match: re.Match[str]) -> str:
 
 def _mask_key_shaped(match: re.Match[str]) -> str:
     run = match.group(0)
+    # '/' is base64 too, so a URL's port and path ("41315/0/private/GetWebSocketsToken") form one
+    # run. A run of plain segments only (numbers, words, a few characters) is such a path; base64
+    # cut at its '/' leaves mixed pieces, so a secret is masked as before, wherever it stands.
+    if (
+        "/" in run
+        and all(map(_plain_segment, run.split("/")))
+        and _in_url(match.string, match.start())
+    ):
+        return run
     # Pure-letter runs are words or identifiers; random base64 of this length almost always has both.
     if _HAS_DIGIT.search(run) and _HAS_LETTER.search(run):
         return MASK
     return run
+
+
+def _plain_segment(segment: str) -> bool:
+    return len(segment) <= 3 or segment.isdigit() or segment.isalpha()
+
+
+def _in_url(text: str, position: int) -> bool:
+    """Whether ``position`` lies inside a URL: after a ``scheme://`` with no space in between."""
+    scheme = text.rfind("://", 0, position + 2)  # a run can start at the scheme's "//"
+    return scheme != -1 and not _URL_END.search(text, scheme, position)
 
 
 def _redact_value(value: Any) -> Any:

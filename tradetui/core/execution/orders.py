@@ -180,16 +180,19 @@ class OrderManager:
         if self.client is None or order.venue_id is None:
             return False  # not acknowledged yet: the sync resolves it first
         try:
-            await self.client.cancel_order(order.venue_id, order.symbol)
+            canceled = await self.client.cancel_order(order.venue_id, order.symbol)
         except OrderNotFound:
-            self.breaker.record_success()
-            if self.resync is not None:  # filled or gone meanwhile: let the venue say which
-                await self.resync(order)
-            return False
+            canceled = False
         except Exception as exc:
             self.count(exc)
             raise
         self.breaker.record_success()
+        if not canceled:
+            # Unknown to the venue, or it canceled nothing (count 0): the order closed before
+            # the cancel arrived, filled or not. Its final state on the venue wins, never ours.
+            if self.resync is not None:
+                await self.resync(order)
+            return False
         if not order.status.is_terminal:  # the executions stream can report it before the reply
             await self.finish(order, OrderStatus.CANCELED)
         return order.status is OrderStatus.CANCELED
@@ -277,10 +280,13 @@ class OrderManager:
             self.count(exc)
             if isinstance(exc, VenueError) and exc.transport:
                 # The order may or may not be on the venue: look it up later, never resend.
-                order.status, order.error = OrderStatus.UNKNOWN, one_line(exc)
+                reason = one_line(exc)
+                order.status, order.error = OrderStatus.UNKNOWN, reason
                 order.updated_at = self._clock()
                 await self._store.save_order(order)
-                log.warning("order %s outcome unknown: %s", order.client_id, order.error)
+                # The reason, not order.error: the executions stream may have found the order
+                # (and cleared the error) while the row was being written.
+                log.warning("order %s outcome unknown: %s", order.client_id, reason)
             else:
                 await self.finish(order, OrderStatus.REJECTED, one_line(exc))
             return
@@ -378,8 +384,9 @@ class OrderManager:
 
 
 def one_line(exc: BaseException) -> str:
-    """``exc`` as one line of at most 200 characters, naming its class."""
+    """``exc`` as one line of at most 200 characters, naming its class (and saying so when it
+    has no message, as timeouts often have none)."""
     if isinstance(exc, VenueError):
         return exc.one_line()
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:200]
+    name, text = type(exc).__name__, str(exc).strip().splitlines()
+    return (f"{name}: {text[0]}" if text else f"{name} (no message)")[:200]

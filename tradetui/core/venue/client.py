@@ -31,6 +31,7 @@ from tradetui.core.venue.errors import (
     VenueUnavailable,
 )
 from tradetui.core.venue.loader import ccxt_module, pro_exchange_class
+from tradetui.core.venue.ws_frames import drop_malformed_frames
 
 log = logging.getLogger("tradetui.venue")
 
@@ -38,6 +39,13 @@ NONCE_JUMP_MS = 1_000
 """How far past the clock nonces jump after the venue rejects one."""
 BOOK_DEPTH = 10
 """Levels per side copied out of a venue's book."""
+TRADE_PAGE_SIZE = {"kraken": 50}
+"""Trades per page of the trade history of exchanges that page it by offset (Kraken's
+TradesHistory: at most 50, newest first, ``ofs`` for the next page). Other exchanges' histories
+are read in one call."""
+MAX_TRADE_PAGES = 20
+"""At most this many pages (1,000 Kraken trades) per read of the trade history. A window holding
+more is read newest first up to the cap, with one warning: its oldest trades are not read."""
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -68,6 +76,7 @@ def create_exchange(exchange_id: str, config: dict[str, Any], nonce_file: Path |
     nonces = NonceManager(nonce_file)
     exchange.nonce = nonces.next_nonce
     _retry_invalid_nonce_once(exchange, nonces)
+    drop_malformed_frames(exchange)
     return exchange
 
 
@@ -138,6 +147,7 @@ class VenueClient:
         self._clock = clock
         self.markets: dict[str, MarketInfo] = {}
         """Every market of the last market list loaded, by symbol."""
+        self._warned_trade_cap = False
 
     @property
     def exchange(self) -> CcxtExchange:
@@ -229,9 +239,11 @@ class VenueClient:
         return str(result["id"])
 
     @_translated
-    async def cancel_order(self, venue_id: str, symbol: str) -> None:
-        """Cancel one order; raises OrderNotFound when the venue does not know it (any more)."""
-        await self._exchange.cancel_order(venue_id, symbol)
+    async def cancel_order(self, venue_id: str, symbol: str) -> bool:
+        """Cancel one order; False when the venue answers that it canceled nothing (Kraken's
+        ``count: 0``: the order had closed). Raises OrderNotFound when the venue does not know
+        it (any more)."""
+        return parse.cancel_took_effect(await self._exchange.cancel_order(venue_id, symbol))
 
     @_translated
     async def cancel_all_orders(self) -> None:
@@ -269,8 +281,41 @@ class VenueClient:
     async def fetch_my_trades(
         self, symbol: str | None = None, since_ms: int | None = None
     ) -> list[TradeReport]:
-        """The account's trades since ``since_ms`` (venue time), oldest first."""
-        return self._trades(await self._exchange.fetch_my_trades(symbol, since_ms))
+        """The account's trades since ``since_ms`` (venue time), oldest first: the whole window,
+        page after page where the venue pages its history (up to ``MAX_TRADE_PAGES``)."""
+        page_size = TRADE_PAGE_SIZE.get(str(self._exchange.id))
+        if page_size is None:
+            return self._trades(await self._exchange.fetch_my_trades(symbol, since_ms))
+        trades_by_id: dict[str, parse.CcxtTrade] = {}
+        for page_number in range(MAX_TRADE_PAGES):
+            params = {"ofs": page_number * page_size} if page_number else {}
+            # No symbol: ccxt would filter the page by it, and a page shortened by the filter
+            # would pass for the last one. ccxt's own filter by ``since`` only removes the oldest
+            # trades of a page, and only once the page reaches back past the window: the end.
+            page = await self._exchange.fetch_my_trades(None, since_ms, None, params)
+            new_ids = {str(trade.get("id")) for trade in page} - trades_by_id.keys()
+            for trade in page:
+                trades_by_id.setdefault(str(trade.get("id")), trade)
+            # Offsets count from the newest trade, and trades arriving between two pages only
+            # push the older ones further down: the next page repeats some (kept once, by id)
+            # and skips none. A page bringing nothing new means the venue ignores ``ofs`` (or a
+            # whole page arrived in between): stop there; the same window is read again next time.
+            if len(page) < page_size or not new_ids:
+                break
+        else:
+            if not self._warned_trade_cap:
+                self._warned_trade_cap = True
+                log.warning(
+                    "the venue's trade history since %s holds more than %d trades: "
+                    "only the newest %d were read",
+                    since_ms,
+                    MAX_TRADE_PAGES * page_size,
+                    MAX_TRADE_PAGES * page_size,
+                )
+        trades = sorted(trades_by_id.values(), key=lambda trade: trade.get("timestamp") or 0)
+        if symbol is not None:
+            trades = [trade for trade in trades if trade.get("symbol") == symbol]
+        return self._trades(trades)
 
     @_translated
     async def watch_my_trades(self) -> list[TradeReport]:

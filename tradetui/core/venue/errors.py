@@ -18,14 +18,15 @@ class VenueError(Exception):
     happened may or may not be on the venue."""
 
     def __init__(self, kind: str, message: str) -> None:
-        super().__init__(f"{kind}: {message}" if message else kind)
+        super().__init__(f"{kind}: {message}" if message else f"{kind} (no message)")
         self.kind = kind
         """ccxt's exception class name (``InsufficientFunds``, ``RequestTimeout`` ...)."""
 
     def one_line(self) -> str:
-        """The error's first line, at most 200 characters (for order rows and reports)."""
+        """The error's first line, at most 200 characters (for order rows and reports); it
+        always names the error's class."""
         lines = str(self).strip().splitlines()
-        return (lines[0] if lines else self.kind)[:200]
+        return (lines[0] if lines else f"{self.kind} (no message)")[:200]
 
 
 class VenueUnavailable(VenueError):

@@ -192,6 +192,21 @@ def trade_report(trade: CcxtTrade) -> TradeReport | None:
     return report
 
 
+def cancel_took_effect(answer: Mapping[str, Any] | None) -> bool:
+    """Whether a cancel's answer leaves the order canceled (or about to be): False only when the
+    venue says it canceled nothing (Kraken's ``count: 0``, which ccxt leaves in ``info``) and
+    nothing is pending. An answer that says neither counts as done."""
+    info = (answer or {}).get("info")
+    result = info.get("result", info) if isinstance(info, Mapping) else None
+    if not isinstance(result, Mapping) or result.get("count") is None:
+        return True
+    try:
+        count = int(result["count"])
+    except (TypeError, ValueError):
+        return True
+    return count != 0 or str(result.get("pending")).lower() == "true"
+
+
 def balances(raw: Mapping[str, Any]) -> dict[str, Balance]:
     """Free, used and total per currency from ccxt's ``fetch_balance``."""
     free, used = raw.get("free") or {}, raw.get("used") or {}

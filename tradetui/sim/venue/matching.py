@@ -293,11 +293,15 @@ class MatchingEngine:
     # -- cancellation --------------------------------------------------------------------
 
     def cancel(self, account: Account, txid: str | None, cl_ord_id: str | None = None) -> int:
-        """Cancel by txid (or userref), or by cl_ord_id; returns how many were open."""
+        """Cancel by txid (or userref), or by cl_ord_id; returns how many were open.
+
+        As Kraken answers: a txid names an open order or is unknown (a closed order's txid
+        raises Unknown order), while a cl_ord_id of an order that has closed answers count 0.
+        """
         if cl_ord_id is not None:
             targets = [o for o in account.orders.values() if o.cl_ord_id == cl_ord_id]
-        elif txid is not None and txid in account.orders:
-            targets = [account.orders[txid]]
+        elif txid is not None and txid in account.open_orders:
+            targets = [account.open_orders[txid]]
         elif txid is not None and txid.lstrip("-").isdigit():
             targets = [o for o in account.open_orders.values() if o.userref == int(txid)]
         else:

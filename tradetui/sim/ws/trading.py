@@ -62,7 +62,11 @@ def _id_list(value: object) -> list[str]:
 
 
 def cancel_order(exchange: SimExchange, request: WsRequest) -> None:
-    """Cancel by `order_id` or `cl_ord_id` lists; one response per id, as Kraken does."""
+    """Cancel by `order_id` or `cl_ord_id` lists; one response per id, as Kraken does.
+
+    WS v2 answers carry no count: an id whose order is no longer open (REST's `count: 0` for a
+    cl_ord_id) is answered `EOrder:Unknown order`, so success always means it was canceled.
+    """
     account = _account(exchange, request)
     if account is None:
         return
@@ -74,7 +78,8 @@ def cancel_order(exchange: SimExchange, request: WsRequest) -> None:
     targets = [(txid, None) for txid in order_ids] + [(None, cid) for cid in client_ids]
     for txid, cl_ord_id in targets:
         try:
-            exchange.engine.cancel(account, txid, cl_ord_id)
+            if exchange.engine.cancel(account, txid, cl_ord_id) == 0:
+                raise KrakenError(errors.UNKNOWN_ORDER)
         except KrakenError as exc:
             request.fail(exc.ws_message)
             continue
