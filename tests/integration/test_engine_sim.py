@@ -426,6 +426,7 @@ async def test_each_control_survives_a_restart_on_the_same_data_dir(
 @pytest.mark.parametrize("mode", [Mode.PAPER, Mode.LIVE])
 async def test_one_open_order_can_be_canceled_and_only_that_one(engine: Engine, mode: Mode) -> None:
     await engine.set_mode(mode)
+    await engine.resume()  # the first live trading on a data dir comes up PAUSED
     await engine.submit(resting_bid(engine, "BTC/USD"))
     await engine.submit(resting_bid(engine, "ETH/USD"))
     first, second = engine.snapshot().open_orders

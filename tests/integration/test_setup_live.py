@@ -20,7 +20,7 @@ from tests.test_credentials import quick_kdf  # noqa: F401 - autouse, for the in
 from tradetui.cli import setup as setup_cli
 from tradetui.core.api import EngineError
 from tradetui.core.engine import Engine
-from tradetui.core.model import Mode, OrderIntent, Side
+from tradetui.core.model import Mode, OrderIntent, Side, TradingState
 from tradetui.credentials import stores as keyring_backends
 from tradetui.sim.server import SimInfo, SimServer
 
@@ -82,9 +82,10 @@ async def test_a_key_stored_by_setup_is_what_a_live_engine_trades_with(
     await engine.start()
     try:
         assert engine.snapshot().mode is Mode.LIVE
-        assert (
-            engine.venue.client.exchange.apiKey == sim.api_key
-        )  # read back from the encrypted file
+        assert engine.snapshot().state is TradingState.PAUSED  # the first live start pauses
+        await engine.resume()
+        # Read back from the encrypted file.
+        assert engine.venue.client.exchange.apiKey == sim.api_key
         await wait_until(lambda: "BTC" in engine.snapshot().balances, what="venue balances")
         assert engine.snapshot().balances["BTC"].total == Decimal(1)  # the sim account's own
         await wait_until(lambda: "SOL/USD" in engine.snapshot().quotes, what="quote")

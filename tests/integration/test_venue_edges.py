@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_until
+from tests.conftest import go_live, wait_until
 from tradetui.core.engine import Engine
 from tradetui.core.execution import reconcile as reconcile_module
 from tradetui.core.model import Mode, Order, OrderIntent, OrderStatus, OrderType, Side
@@ -39,7 +39,7 @@ def embedded_sim(engine: Engine) -> SimServer:
 async def rest_a_bid(engine: Engine, symbol: str = "BTC/USD") -> Order:
     """A live limit buy resting half a percent under the bid; returns it once the venue has it."""
     await wait_until(lambda: symbol in engine.snapshot().quotes, what="quotes")
-    await engine.set_mode(Mode.LIVE)
+    await go_live(engine)
     bid = engine.snapshot().quotes[symbol].bid
     price = Decimal(str(round(bid * 0.995, 1)))
     decision = await engine.submit(
@@ -169,7 +169,7 @@ async def test_malformed_frames_are_one_warning_each_and_never_an_error_tracebac
     await engine.start()
     try:
         await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
-        await engine.set_mode(Mode.LIVE)  # the private streams too
+        await go_live(engine)  # the private streams too
         embedded_sim(engine).faults.update({"malformed": 7})
 
         def dropped() -> list[logging.LogRecord]:

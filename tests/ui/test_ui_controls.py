@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 
+import pytest
 from rich.text import Text
 from textual.widgets import RichLog
 
@@ -25,6 +26,7 @@ from tradetui.logs import register_secret
 from tradetui.ui import format as fmt
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.palette import Cell
+from tradetui.ui.screens.choice import ChoiceScreen
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
@@ -125,14 +127,40 @@ async def test_declining_or_enter_keeps_paper() -> None:
         assert engine.snapshot().mode is Mode.PAPER
 
 
-async def test_back_to_paper_needs_no_confirmation() -> None:
-    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), mode=Mode.LIVE))
+async def test_back_to_paper_with_nothing_left_live_needs_no_confirmation() -> None:
+    live = dataclasses.replace(frozen_snapshot(), mode=Mode.LIVE, open_orders=(), positions={})
+    engine = FrozenEngine(live)
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t")
         await pilot.pause()
-        assert not isinstance(app.screen, ConfirmScreen)
+        assert not isinstance(app.screen, ChoiceScreen | ConfirmScreen)
         assert engine.snapshot().mode is Mode.PAPER
+
+
+@pytest.mark.parametrize(
+    ("key", "mode", "cancels"),
+    [("c", Mode.PAPER, True), ("p", Mode.PAPER, False), ("n", Mode.LIVE, False)],
+    ids=["cancel-then-paper", "leave-them", "stay-live"],
+)
+async def test_back_to_paper_names_what_stays_live_and_offers_to_cancel_it(
+    key: str, mode: Mode, cancels: bool
+) -> None:
+    engine = FrozenEngine(dataclasses.replace(frozen_snapshot(), mode=Mode.LIVE))
+    live_orders = [o.client_id for o in engine.snapshot().open_orders]
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert f"{len(live_orders)} live order(s)" in app.screen.question
+        assert "live positions: " in app.screen.question
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        assert engine.snapshot().mode is mode
+        cancelled = [c.removeprefix("cancel_order ") for c in engine.commands if "cancel" in c]
+        assert cancelled == (live_orders if cancels else [])
 
 
 async def test_release_asks_then_pauses() -> None:

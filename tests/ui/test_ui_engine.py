@@ -19,6 +19,7 @@ from tradetui.paths import DataPaths
 from tradetui.runtime import build_engine
 from tradetui.ui.app import TradeTuiApp
 from tradetui.ui.deferred_engine import DeferredEngine
+from tradetui.ui.screens.choice import ChoiceScreen
 from tradetui.ui.screens.confirm import ConfirmScreen
 from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
@@ -146,7 +147,7 @@ async def test_pause_toggles_the_engine_state(app: TradeTuiApp) -> None:
         assert engine.snapshot().state is TradingState.ACTIVE
 
 
-async def test_confirmed_toggle_goes_live_and_back_to_paper(app: TradeTuiApp) -> None:
+async def test_going_live_with_the_demo_strategy_is_refused_in_one_line(app: TradeTuiApp) -> None:
     engine = engine_of(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: engine.snapshot().connected, 30, "the engine to connect")
@@ -155,10 +156,31 @@ async def test_confirmed_toggle_goes_live_and_back_to_paper(app: TradeTuiApp) ->
         assert isinstance(app.screen, ConfirmScreen)
         assert engine.live_target() in app.screen.question
         await pilot.press("y")
-        await wait_for(pilot, lambda: engine.snapshot().mode is Mode.LIVE, 5, "LIVE mode")
+        await wait_for(
+            pilot,
+            lambda: any("demo strategy pulse" in str(n.message) for n in app._notifications),
+            5,
+            "the refusal",
+        )
+        assert engine.snapshot().mode is Mode.PAPER
+
+
+async def test_confirmed_toggle_goes_live_paused_and_back_to_paper(
+    tmp_path: Path, log_sink: LogSink
+) -> None:
+    settings = Settings(strategy={"enabled": False})
+    engine = build_engine(settings, DataPaths(tmp_path / "data").ensure())
+    app = TradeTuiApp(engine, settings, log_sink)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: engine.snapshot().connected, 30, "the engine to connect")
         await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: engine.snapshot().mode is Mode.LIVE, 5, "LIVE mode")
+        assert engine.snapshot().state is TradingState.PAUSED, "the first live trading pauses"
+        await pilot.press("t")  # nothing left on the venue: back to paper without a question
         await wait_for(pilot, lambda: engine.snapshot().mode is Mode.PAPER, 5, "PAPER mode")
-        assert not isinstance(app.screen, ConfirmScreen)
+        assert not isinstance(app.screen, ChoiceScreen)
 
 
 async def test_flatten_asks_then_halts_and_closes_every_position(app: TradeTuiApp) -> None:

@@ -169,6 +169,7 @@ async def _live_engine_with_resting_bid() -> AsyncIterator[tuple[Engine, OrderIn
                     break
                 await asyncio.sleep(0.01)
             await engine.set_mode(Mode.LIVE)
+            await engine.resume()  # the first live trading on a data dir comes up PAUSED
             price = Decimal(str(round(engine.snapshot().quotes["BTC/USD"].bid * 0.97, 1)))
             yield (
                 engine,
