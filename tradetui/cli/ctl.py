@@ -125,7 +125,11 @@ async def _request(data_dir: Path, command: str, confirmed: bool) -> Any:
 def _outcome(command: str, result: dict[str, Any]) -> str:
     state = f"trading is {result.get('state', '?')}"
     if command == "halt":
-        return f"kill switch engaged: {state}, {result['open_orders']} open order(s) left"
+        ledger = str(result.get("mode", "")).lower() or "current"
+        return (
+            f"kill switch engaged: {state}, {result['open_orders']} open order(s) left in the "
+            f"{ledger} ledger (the engine's log says how many it canceled in each)"
+        )
     if command == "cancel-all":
         failed = result.get("failed") or []
         if failed:

@@ -207,7 +207,11 @@ class ControlServer:
         self._engine.halt()  # before anything else runs: no order slips out during the cancels
         await self._engine.kill()
         snapshot = self._engine.snapshot()
-        return {"state": snapshot.state.value, "open_orders": len(snapshot.open_orders)}
+        return {
+            "state": snapshot.state.value,
+            "mode": snapshot.mode.value,
+            "open_orders": len(snapshot.open_orders),
+        }
 
     async def _cancel_all(self, request: dict[str, Any]) -> Any:
         report = await self._engine.cancel_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +18,8 @@ from tradetui.core.venue.errors import OrderNotFound
 log = logging.getLogger("tradetui.orders")
 
 LIVE_SYNC_INTERVAL_S = 1.0
+FINAL_RETRY_S = 0.2
+"""Pause between the final sync's passes while the venue fails some of its steps."""
 REST_FALLBACK_S = 5.0
 """REST order sync interval while the executions stream is healthy."""
 
@@ -114,16 +117,16 @@ class Reconciler:
             updated_at=now,
         )
 
-    async def sync_live(self, *, force: bool = False, strict: bool = False) -> None:
+    async def sync_live(self, *, force: bool = False, strict: bool = False) -> int:
         """Bring live orders and fills in line with the venue (REST); resolves UNKNOWN by client id.
 
         Each step stands alone: the trade history is read whatever the order lookups do, and one
         order's failed lookup does not stop the others. Skipped while the orders breaker is open
         (half-open: it runs, and its answers close the breaker) unless ``force``; ``strict``
         raises the first failure once every step has been tried (start-up must not go on
-        half-reconciled)."""
+        half-reconciled). Returns how many steps failed."""
         if self._orders.breaker.is_open and not force:
-            return
+            return 0
         failures: list[Exception] = []
         await self._step(self._sync_trades, failures)
         for order in self._orders.open_orders(Mode.LIVE):
@@ -136,14 +139,25 @@ class Reconciler:
         self._failing = bool(failures)
         if failures and strict:
             raise failures[0]
+        return len(failures)
 
     async def final_sync(self, live: bool, timeout_s: float) -> None:
-        """A clean stop's last look at the venue (bounded), so the database equals the venue;
-        nothing to look at when not trading ``live`` and no live order is open."""
+        """A clean stop's last look at the venue (bounded), so the database equals the venue:
+        passes until one fails nothing, then the trade history once more (a fill that landed
+        between a pass's trade read and its order lookups). Nothing to look at when not trading
+        ``live`` and no live order is open."""
         if not live and not self._orders.open_orders(Mode.LIVE):
             return
+
+        async def until_clean() -> None:
+            for _ in itertools.count():  # bounded by the caller's timeout
+                if not await self.sync_live(force=True):
+                    break
+                await asyncio.sleep(FINAL_RETRY_S)
+            await self._step(self._sync_trades, [])
+
         try:
-            await asyncio.wait_for(self.sync_live(force=True), timeout_s)
+            await asyncio.wait_for(until_clean(), timeout_s)
         except TimeoutError:
             log.warning("the final order sync did not finish within %.0fs", timeout_s)
 
