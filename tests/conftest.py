@@ -51,6 +51,18 @@ async def go_live(engine: Engine) -> None:
     await engine.resume()
 
 
+async def correlations_known(engine: Engine) -> None:
+    """Wait until the engine knows how every pair of its symbols moves together, so buys beside a
+    position pass the correlation gate (four samples; give the engine a short
+    ``risk.correlation_sample_s``)."""
+    symbols = engine.settings.symbols
+    await wait_until(
+        lambda: all(engine.risk.correlation_known(s, symbols) for s in symbols),
+        within_s=20,
+        what="correlations",
+    )
+
+
 def quiet_settings(**overrides: object) -> Settings:
     """Settings for tests: embedded simulator, no built-in strategy (tests submit intents)."""
     return load_settings(None, strategy={"enabled": False}, **overrides)

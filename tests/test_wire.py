@@ -124,15 +124,17 @@ def test_infinite_floats_cross_as_json_extensions_and_come_back() -> None:
 
 
 async def traded_engine(engine: Engine) -> Engine:
-    """The fixture's engine with a fill, a position and a resting order, so every part is set."""
-    await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.05"), confidence=0.9))
-    quote = engine.snapshot().quotes["BTC/USD"]
+    """The fixture's engine with a fill, a position and a resting order, so every part is set
+    (all in ETH: a buy beside a position in another symbol waits for their correlation)."""
+    assert (
+        await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.05"), confidence=0.9))
+    ).approved
+    quote = engine.snapshot().quotes["ETH/USD"]
     price = Decimal(str(round(quote.bid * 0.99, 1)))
-    await engine.submit(
-        OrderIntent(
-            "BTC/USD", Side.BUY, Decimal(100) / price, OrderType.LIMIT, price, confidence=0.9
-        )
+    resting = OrderIntent(
+        "ETH/USD", Side.BUY, Decimal(100) / price, OrderType.LIMIT, price, confidence=0.9
     )
+    assert (await engine.submit(resting)).approved
     await wait_until(lambda: bool(engine.snapshot().positions), what="a position")
     return engine
 

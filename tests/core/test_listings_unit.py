@@ -134,11 +134,16 @@ def holding_context(market: MarketInfo) -> RiskContext:
         breaker_open=False,
         market=market,
         quote=Quote("BTC/USD", 59_990.0, 60_010.0, 60_000.0, 1.0, 1.0, NOW - 0.5),
+        market_data_down=False,
         equity=10_600.0,
+        balances_known=True,
         position_amount=Decimal("0.01"),
         open_position_symbols=frozenset({"BTC/USD"}),
         free_quote=10_000.0,
         free_base=0.01,
+        day_start_equity=10_600.0,
+        peak_equity=10_600.0,
+        correlation_known=True,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from tests.core.markets import BTC
 from tradetui.config import PaperSettings
 from tradetui.core.execution.paper import PaperBroker
 from tradetui.core.model import (
+    Balance,
     BreakerState,
     Fill,
     Mode,
@@ -16,9 +18,10 @@ from tradetui.core.model import (
     OrderStatus,
     OrderType,
     PublicTrade,
+    Quote,
     Side,
 )
-from tradetui.core.portfolio import Portfolio
+from tradetui.core.portfolio import Portfolio, equity
 from tradetui.core.venue.breaker import CircuitBreaker
 
 BOOK = OrderBook("BTC/USD", ((99.0, 1.0), (98.0, 5.0)), ((101.0, 1.0), (102.0, 5.0)), 0.0)
@@ -113,6 +116,48 @@ def test_portfolio_uses_average_cost_and_applies_each_fill_once() -> None:
     assert position.average_entry == 150
     assert position.realized_pnl == 97  # (250 - 150) - 2 buy fee - 1 sell fee
     assert portfolio.fills_count == 3
+
+
+def quote(symbol: str, mid: float) -> Quote:
+    return Quote(symbol, mid, mid, mid, 1.0, 1.0, 0.0)
+
+
+def balances(**totals: str) -> dict[str, Balance]:
+    return {c: Balance(c, Decimal(t), Decimal(0), Decimal(t)) for c, t in totals.items()}
+
+
+FOLLOWED = ("BTC/USD", "ETH/USD", "DOT/USD")
+
+
+def test_equity_is_unknown_while_an_asset_held_has_no_price() -> None:
+    """Guards "priced": an unpriced holding made equity smaller (counted as 0), not unknown."""
+    held = balances(USD="1000", BTC="0.1", DOT="5")
+    quotes = {"BTC/USD": quote("BTC/USD", 60_000.0)}
+    assert equity(held, quotes, "USD", FOLLOWED) is None
+    quotes["DOT/USD"] = quote("DOT/USD", math.nan)  # a price that is no price
+    assert equity(held, quotes, "USD", FOLLOWED) is None
+    quotes["DOT/USD"] = quote("DOT/USD", 5.0)
+    assert equity(held, quotes, "USD", FOLLOWED) == 1000 + 6000 + 25
+
+
+def test_equity_needs_no_quote_for_what_is_not_held_nor_for_markets_not_followed() -> None:
+    """A delisted symbol nothing is held in must not keep equity (and the marks) unknown; an
+    asset of a market the engine does not follow is outside its equity, as it always was."""
+    held = balances(USD="1000", BTC="0.1", ETH="0", XRP="50")
+    quotes = {"BTC/USD": quote("BTC/USD", 60_000.0)}  # no ETH, DOT or XRP quote
+    assert equity(held, quotes, "USD", FOLLOWED) == 7000
+    # An open position counts as held even before the balance shows it.
+    assert equity(held, quotes, "USD", FOLLOWED, ["ETH/USD"]) is None
+    assert equity({}, {}, "USD", FOLLOWED) == 0.0
+
+
+def test_breaker_failing_until_a_success() -> None:
+    breaker = CircuitBreaker("market_data", Clock(), threshold=3, open_seconds=5)
+    assert not breaker.failing
+    breaker.record_failure()
+    assert breaker.failing and breaker.state is BreakerState.CLOSED
+    breaker.record_success()
+    assert not breaker.failing
 
 
 def test_breaker_opens_after_threshold_then_half_opens_for_one_trial() -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.core.markets import BTC
 from tradetui.config import RiskSettings
 from tradetui.core.model import (
+    Decision,
     OrderIntent,
     OrderType,
     Quote,
@@ -27,17 +28,23 @@ QUOTE = Quote("BTC/USD", 59_990.0, 60_010.0, 60_000.0, 1.0, 1.0, NOW - 0.5)
 
 
 def context(**changes: object) -> RiskContext:
+    """A sound world: every reference known, nothing held, equity at its day start and peak."""
     base = RiskContext(
         now=NOW,
         state=TradingState.ACTIVE,
         breaker_open=False,
         market=BTC,
         quote=QUOTE,
+        market_data_down=False,
         equity=10_000.0,
+        balances_known=True,
         position_amount=Decimal(0),
         open_position_symbols=frozenset(),
         free_quote=10_000.0,
         free_base=0.0,
+        day_start_equity=10_000.0,
+        peak_equity=10_000.0,
+        correlation_known=True,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -102,6 +109,14 @@ def test_a_sound_small_buy_is_approved_by_every_gate() -> None:
             "CANCEL_ONLY",
         ),
         (buy(confidence=math.nan), context(), "signal_confidence", "LOW_CONFIDENCE"),
+        # What a gate cannot know blocks new exposure, each with its own code.
+        (buy(), context(market_data_down=True), "data_quality", "MARKET_DATA_DOWN"),
+        (buy(), context(equity=None), "daily_loss", "EQUITY_UNKNOWN"),
+        (buy(), context(equity=None, balances_known=False), "daily_loss", "BALANCES_UNKNOWN"),
+        (buy(), context(day_start_equity=None), "daily_loss", "DAY_START_UNKNOWN"),
+        (buy(), context(peak_equity=None), "drawdown", "PEAK_UNKNOWN"),
+        (buy(), context(correlation_known=False), "correlation_cluster", "CORRELATION_UNKNOWN"),
+        (buy(), context(balances_known=False), "min_balance", "BALANCES_UNKNOWN"),
     ],
 )
 def test_each_gate_rejects_with_its_reason_code(
@@ -208,10 +223,109 @@ def intents(draw: st.DrawFn) -> OrderIntent:
     )
 
 
-@given(intent=intents(), ctx=contexts())
-def test_an_approved_or_reduced_order_never_breaches_a_limit(
-    intent: OrderIntent, ctx: RiskContext
+UNKNOWN = {
+    "equity": None,
+    "day_start_equity": None,
+    "peak_equity": None,
+    "balances_known": False,
+    "correlation_known": False,
+    "market_data_down": True,
+}
+"""How a context says it does not know each thing a gate needs."""
+
+
+unknowns = st.builds(
+    lambda names: {name: UNKNOWN[name] for name in names}, st.sets(st.sampled_from(sorted(UNKNOWN)))
+)
+"""Any further references unknown (maybe none)."""
+
+
+@st.composite
+def sound_contexts(draw: st.DrawFn) -> RiskContext:
+    """Worlds in which a modest buy passes every gate: what an unknown must still stop."""
+    equity = draw(st.floats(min_value=1_000, max_value=1e7))
+    return context(
+        equity=equity,
+        free_quote=equity,
+        day_start_equity=equity * draw(st.floats(min_value=0.97, max_value=1.03)),
+        peak_equity=equity * draw(st.floats(min_value=1.0, max_value=1.05)),
+        position_amount=draw(st.decimals(min_value=0, max_value="0.002", places=8)),
+        free_base=draw(st.floats(min_value=0, max_value=0.01)),
+    )
+
+
+sound_buys = st.builds(
+    lambda amount: buy(str(amount)), st.decimals(min_value="0.0001", max_value="0.01", places=8)
+)
+"""Market buys that a sound context approves or reduces."""
+
+
+@pytest.mark.parametrize("name", sorted(UNKNOWN))
+@given(intent=intents() | sound_buys, ctx=contexts() | sound_contexts(), more=unknowns)
+def test_no_exposure_increasing_intent_passes_while_a_reference_is_unknown(
+    name: str, intent: OrderIntent, ctx: RiskContext, more: dict[str, object]
 ) -> None:
+    """Guards the fail-closed rule: day start, peak, a price (equity), balances, correlations or
+    market data unknown: a buy is never APPROVED nor REDUCED."""
+    increasing = replace(intent, side=Side.BUY, reduce_only=False)
+    unsure = replace(ctx, **{**more, name: UNKNOWN[name]})  # type: ignore[arg-type]
+    assert guard.evaluate(increasing, unsure).verdict is Verdict.REJECT
+
+
+@pytest.mark.parametrize("name", sorted(UNKNOWN))
+@given(intent=intents(), ctx=contexts() | sound_contexts(), more=unknowns)
+def test_a_reducing_intent_is_judged_alike_whatever_is_unknown(
+    name: str, intent: OrderIntent, ctx: RiskContext, more: dict[str, object]
+) -> None:
+    """Guards the other half: what is unknown never blocks (nor resizes) a sell."""
+    sell = replace(intent, side=Side.SELL)
+    # Balances unknown, a sell may close the ledger's own position: make that what is free.
+    ctx = replace(ctx, free_base=float(ctx.position_amount))
+    known = guard.evaluate(sell, ctx)
+    unsure = guard.evaluate(sell, replace(ctx, **{**more, name: UNKNOWN[name]}))  # type: ignore[arg-type]
+    assert (unsure.verdict, unsure.amount, _why(unsure)) == (
+        known.verdict,
+        known.amount,
+        _why(known),
+    )
+
+
+def _why(decision: Decision) -> tuple[str, str] | None:
+    rejected = decision.rejected_by
+    return None if rejected is None else (rejected.gate, rejected.code)
+
+
+def test_with_balances_unknown_a_sell_may_close_the_position_the_ledger_holds() -> None:
+    sell = OrderIntent("BTC/USD", Side.SELL, Decimal("1"), confidence=0.9, reduce_only=True)
+    unknown = context(balances_known=False, equity=None, free_base=0.0)
+    decision = guard.evaluate(sell, replace(unknown, position_amount=Decimal("0.02")))
+    assert (decision.verdict, decision.amount) == (Verdict.REDUCE, Decimal("0.02"))
+    nothing = guard.evaluate(sell, unknown)
+    assert nothing.rejected_by is not None and nothing.rejected_by.code == "NOTHING_TO_SELL"
+
+
+def test_unknown_values_are_reported_as_unknown_not_zero() -> None:
+    """The Risk pane shows a gate's value: unknown must reach it as None (a dash), not 0."""
+    sell = OrderIntent("BTC/USD", Side.SELL, Decimal("0.01"), confidence=0.9)
+    ctx = context(equity=None, day_start_equity=None, peak_equity=None, free_base=0.01)
+    gates = {g.gate: g for g in guard.evaluate(sell, ctx).gates}
+    assert all(g.passed for g in gates.values())
+    for name in ("daily_loss", "drawdown", "total_exposure", "correlation_cluster"):
+        assert gates[name].value is None and gates[name].headroom is None
+    refused = guard.evaluate(buy(), context(day_start_equity=None)).rejected_by
+    assert refused is not None and refused.value is None
+
+
+def test_a_day_start_of_zero_has_nothing_to_fall_from() -> None:
+    decision = guard.evaluate(buy(), context(day_start_equity=0.0, peak_equity=0.0))
+    assert decision.verdict is Verdict.APPROVE
+
+
+@given(intent=intents(), ctx=contexts(), unknown=unknowns)
+def test_an_approved_or_reduced_order_never_breaches_a_limit(
+    intent: OrderIntent, ctx: RiskContext, unknown: dict[str, object]
+) -> None:
+    ctx = replace(ctx, **unknown)  # type: ignore[arg-type]
     decision = guard.evaluate(intent, ctx)
     assert 0 <= decision.amount <= intent.amount  # REDUCE never increases
     if not decision.approved:
@@ -222,9 +336,13 @@ def test_an_approved_or_reduced_order_never_breaches_a_limit(
     assert intent.confidence >= LIMITS.min_confidence
     assert decision.amount >= BTC.min_amount and decision.amount % BTC.amount_step == 0
     if intent.side is Side.SELL or intent.reduce_only:
-        if intent.side is Side.SELL:
-            assert float(decision.amount) <= ctx.free_base
+        if intent.side is Side.SELL:  # balances unknown: the ledger's position is the bound
+            held = ctx.free_base if ctx.balances_known else float(ctx.position_amount)
+            assert float(decision.amount) <= held
         return
+    assert not unknown, "new exposure approved with something unknown"
+    assert ctx.equity is not None and ctx.day_start_equity is not None
+    assert ctx.peak_equity is not None
     price = float(intent.price) if intent.price is not None else ctx.quote.ask
     notional = float(decision.amount) * price
     slack = 1e-6 * max(1.0, ctx.equity)

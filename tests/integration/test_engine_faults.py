@@ -79,7 +79,9 @@ async def test_stale_data_blocks_trading_until_data_flows_again(
             what="stale",
         )
         blocked = await live_engine.submit(buy())
-        assert blocked.rejected_by is not None and blocked.rejected_by.code == "QUOTE_STALE"
+        # Stale, and market data is down too: the gate names the outage (it blocks at once, not
+        # only once the quote is old; test_risk_unknown.py shows that).
+        assert blocked.rejected_by is not None and blocked.rejected_by.code == "MARKET_DATA_DOWN"
         faults.update({"ws_stall": None, "error_rate": 0.0})
         await wait_until(
             lambda: (live_engine.snapshot().quote_age_s("SOL/USD") or 99) < 2,

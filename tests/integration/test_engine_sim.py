@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import go_live, quiet_settings, wait_until
+from tests.conftest import correlations_known, go_live, quiet_settings, wait_until
 from tradetui.core.api import EngineError
 from tradetui.core.engine import Engine
 from tradetui.core.model import (
@@ -268,10 +268,10 @@ async def test_day_start_and_peak_equity_survive_a_restart(
     engine: Engine, make_engine: Callable[..., Engine]
 ) -> None:
     await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.5"), confidence=0.9))
-    await wait_until(lambda: engine.risk.day_start_equity(Mode.PAPER) > 0, what="day start")
+    await wait_until(lambda: engine.risk.day_start_equity(Mode.PAPER) is not None, what="start")
     baseline = engine.risk.day_start_equity(Mode.PAPER)
     peak = engine.snapshot().peak_equity
-    assert peak >= baseline > 0
+    assert peak is not None and baseline is not None and peak >= baseline > 0
     await engine.stop()
     restarted = make_engine()
     await restarted.start()
@@ -344,26 +344,32 @@ async def test_losing_trades_start_a_cooldown_that_survives_a_restart(
 
 
 async def test_flatten_halts_cancels_closes_every_position_and_survives_a_restart(
-    engine: Engine, make_engine: Callable[..., Engine]
+    make_engine: Callable[..., Engine],
 ) -> None:
     from tradetui.core.api import EngineError
 
-    await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("2"), confidence=0.9))
-    await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.2"), confidence=0.9))
-    await engine.submit(resting_bid(engine))
-    with pytest.raises(EngineError, match="confirm"):
-        await engine.flatten()
-    assert engine.snapshot().state is TradingState.ACTIVE  # nothing happened unconfirmed
-    assert await engine.flatten(confirmed=True)
-    snapshot = engine.snapshot()
-    assert snapshot.state is TradingState.HALTED and snapshot.open_orders == ()
-    assert {s: p.amount for s, p in snapshot.positions.items()} == {
-        "SOL/USD": 0,
-        "ETH/USD": 0,
-    }
-    strategy_buy = await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("1"), flatten=True))
-    assert strategy_buy.rejected_by is not None and strategy_buy.rejected_by.code == "HALTED"
-    await engine.stop()
+    engine = make_engine(quiet_settings(risk={"correlation_sample_s": 1.0}))
+    await engine.start()
+    try:
+        await wait_until(lambda: len(engine.snapshot().quotes) == 3, what="quotes")
+        await correlations_known(engine)  # buys beside a position wait for that
+        await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("2"), confidence=0.9))
+        await engine.submit(OrderIntent("ETH/USD", Side.BUY, Decimal("0.2"), confidence=0.9))
+        assert (await engine.submit(resting_bid(engine))).approved
+        with pytest.raises(EngineError, match="confirm"):
+            await engine.flatten()
+        assert engine.snapshot().state is TradingState.ACTIVE  # nothing happened unconfirmed
+        assert await engine.flatten(confirmed=True)
+        snapshot = engine.snapshot()
+        assert snapshot.state is TradingState.HALTED and snapshot.open_orders == ()
+        assert {s: p.amount for s, p in snapshot.positions.items()} == {
+            "SOL/USD": 0,
+            "ETH/USD": 0,
+        }
+        halted = await engine.submit(OrderIntent("SOL/USD", Side.BUY, Decimal("1"), flatten=True))
+        assert halted.rejected_by is not None and halted.rejected_by.code == "HALTED"
+    finally:
+        await engine.stop()
     restarted = make_engine()
     await restarted.start()
     try:

@@ -21,7 +21,7 @@ from tests.ui.frozen_engine import (
 from tests.ui.test_cell_table import record_repaints
 from tradetui.config import Settings
 from tradetui.core.api import EngineError
-from tradetui.core.model import EngineSnapshot, Mode, Quote, TradingState
+from tradetui.core.model import EngineSnapshot, GateResult, Mode, Quote, TradingState
 from tradetui.logs import register_secret
 from tradetui.ui import format as fmt
 from tradetui.ui.app import TradeTuiApp
@@ -32,6 +32,7 @@ from tradetui.ui.widgets.header import StatusHeader
 from tradetui.ui.widgets.logs import LogsPane
 from tradetui.ui.widgets.markets import MarketsPane
 from tradetui.ui.widgets.positions import PositionsPane
+from tradetui.ui.widgets.risk import RiskPane
 from tradetui.ui.widgets.table_pane import TablePane
 
 PANE_TITLES = {"Markets", "Balances", "Positions", "Orders", "Risk", "Circuit breaker", "Logs"}
@@ -412,3 +413,34 @@ def test_slow_panes_take_turns_so_that_no_tick_redraws_them_all() -> None:
     assert len(slow) == 4
     assert all(any(pane.due(t) for t in range(pane.EVERY_NTH_SNAPSHOT)) for pane in slow)
     assert max(sum(pane.due(t) for pane in slow) for t in ticks) < len(slow)
+
+
+async def test_unknown_equity_and_gate_values_show_as_unknown_never_zero() -> None:
+    """Guards "the UI shows unknown as unknown": equity, day PnL and a gate's value the engine
+    cannot know read as unknown (a dash in the Risk pane), with the gate's own code."""
+    unknown_start = GateResult("daily_loss", False, "DAY_START_UNKNOWN", None, 5.0)
+    snapshot = dataclasses.replace(
+        frozen_snapshot(),
+        equity=None,
+        day_pnl=None,
+        peak_equity=None,
+        gates=(*frozen_snapshot().gates, unknown_start),
+        last_rejections={"daily_loss": unknown_start},
+    )
+    app = make_app(FrozenEngine(snapshot))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = app.query_one(StatusHeader)
+        assert (header.shown("equity"), header.shown("day-pnl")) == (
+            "equity unknown USD",
+            "day unknown",
+        )
+        row = app.query_one(RiskPane).build_rows(snapshot)["daily_loss"]
+        assert [cell.text for cell in row] == [
+            "daily_loss",
+            "FAIL",
+            fmt.DASH,
+            "5",
+            fmt.DASH,
+            "DAY_START_UNKNOWN",
+        ]

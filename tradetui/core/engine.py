@@ -31,7 +31,6 @@ from tradetui.core.model import (
     PublicTrade,
     TradingState,
 )
-from tradetui.core.portfolio import equity
 from tradetui.core.risk import RiskGuard
 from tradetui.core.risk.state import RiskState
 from tradetui.core.services.signals import MarketSignals
@@ -265,14 +264,14 @@ class Engine(OperatorCommands):
     async def submit(self, intent: OrderIntent) -> Decision:
         """The only way to an order: risk guard, audit, then the broker of the current mode."""
         mode = self.ledgers.mode
+        self.risk.mark_equity(*self._equity_reading())  # a new day's first order marks its start
         context = self.risk.context(
             intent,
-            mode=mode,
+            ledgers=self.ledgers,
             breaker_open=self._breakers["orders"].is_open,
             markets=self._markets,
             quotes=self.feeds.quotes,
-            balances=self.ledgers.balances(),
-            portfolio=self.ledgers.portfolio,
+            market_data_down=self.feeds.market_data_down(intent.symbol),
         )
         evaluated_at = time.perf_counter()
         decision = self._guard.evaluate(intent, context)
@@ -344,11 +343,10 @@ class Engine(OperatorCommands):
     def _quote_currency(self) -> str:
         return next(iter(self._markets.values())).quote if self._markets else "USD"
 
-    def _equity_reading(self) -> tuple[Mode, float, bool]:
-        """The current ledger, its equity, and whether every symbol had a quote to price it."""
+    def _equity_reading(self) -> tuple[Mode, float | None]:
+        """The current ledger and its equity (None unless every asset it holds is priced)."""
         quotes = self.feeds.quotes
-        total = self.ledgers.equity(quotes, self._quote_currency())
-        return self.ledgers.mode, total, len(quotes) == len(self.settings.symbols)
+        return self.ledgers.mode, self.ledgers.equity(quotes, self._quote_currency(), self._markets)
 
     def _mids(self) -> dict[str, float]:
         return {symbol: quote.mid for symbol, quote in self.feeds.quotes.items()}
@@ -363,7 +361,7 @@ class Engine(OperatorCommands):
         balances = self.ledgers.balances()
         portfolio = self.ledgers.portfolio
         quote_ccy = self._quote_currency()
-        total_equity = equity(balances, quotes, quote_ccy)
+        total_equity = self.ledgers.equity(quotes, quote_ccy, self._markets)
         mode = self.ledgers.mode
         market = self.feeds.market
         return EngineSnapshot(

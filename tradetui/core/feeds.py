@@ -48,6 +48,11 @@ class VenueFeeds:
         """The latest book per symbol (empty before the feeds start)."""
         return self.market.books if self.market is not None else {}
 
+    def market_data_down(self, symbol: str) -> bool:
+        """Nothing keeps ``symbol``'s quote current (``MarketData.down``); True before the feeds
+        start, when nothing does either."""
+        return self.market is None or self.market.down(symbol)
+
     def start(
         self,
         client: VenueClient,

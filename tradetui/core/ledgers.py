@@ -3,7 +3,7 @@ broker's, or the venue's), positions from fills, equity and the positions a flat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 
 from tradetui.core.execution.paper import PaperBroker
@@ -66,9 +66,22 @@ class Ledgers:
             return self.paper.balances()
         return dict(self.live_balances.balances) if self.live_balances is not None else {}
 
-    def equity(self, quotes: dict[str, Quote], quote_currency: str) -> float:
-        """The current ledger's equity in ``quote_currency`` at the quotes' mids."""
-        return equity(self.balances(), quotes, quote_currency)
+    @property
+    def balances_known(self) -> bool:
+        """The current ledger's balances are known: paper always; live once read from the venue."""
+        if self.mode is Mode.PAPER:
+            return True
+        return self.live_balances is not None and self.live_balances.seeded
+
+    def equity(
+        self, quotes: Mapping[str, Quote], quote_currency: str, followed: Collection[str]
+    ) -> float | None:
+        """The current ledger's equity in ``quote_currency`` at the quotes' mids; None while its
+        balances are not known or an asset it holds has no price (``portfolio.equity``)."""
+        if not self.balances_known:
+            return None
+        held = self.portfolio.open_symbols({})
+        return equity(self.balances(), quotes, quote_currency, followed, held)
 
     def open_positions(self, markets: Mapping[str, MarketInfo]) -> dict[str, Decimal]:
         """Positions of the current ledger large enough to trade, by symbol."""

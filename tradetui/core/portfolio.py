@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -90,14 +92,40 @@ class Portfolio:
         return lot.amount if lot is not None else ZERO
 
 
-def equity(balances: dict[str, Balance], quotes: dict[str, Quote], quote_currency: str) -> float:
-    """Total account value in ``quote_currency``; assets without a quote count as zero."""
+def equity(
+    balances: Mapping[str, Balance],
+    quotes: Mapping[str, Quote],
+    quote_currency: str,
+    followed: Collection[str],
+    position_symbols: Iterable[str] = (),
+) -> float | None:
+    """Total account value in ``quote_currency``, or None while it cannot be known.
+
+    The one rule of "priced": every asset held, by a non-zero balance or an open position, whose
+    ``BASE/QUOTE`` market the engine follows (``followed``) needs a quote with a positive, finite
+    mid; one without makes the equity unknown rather than smaller. A followed symbol nothing is
+    held in (a delisted one, say) needs no quote. Assets of markets the engine does not follow
+    are outside its equity: it never prices, trades nor counts them.
+    """
     total = 0.0
     for currency, balance in balances.items():
         if currency == quote_currency:
             total += float(balance.total)
             continue
-        quote = quotes.get(f"{currency}/{quote_currency}")
-        if quote is not None:
-            total += float(balance.total) * quote.mid
+        symbol = f"{currency}/{quote_currency}"
+        if balance.total and symbol in followed:
+            mid = _mid(quotes.get(symbol))
+            if mid is None:
+                return None
+            total += float(balance.total) * mid
+    for symbol in position_symbols:
+        if symbol in followed and _mid(quotes.get(symbol)) is None:
+            return None
     return total
+
+
+def _mid(quote: Quote | None) -> float | None:
+    if quote is None:
+        return None
+    mid = quote.mid
+    return mid if math.isfinite(mid) and mid > 0 else None

@@ -122,15 +122,18 @@ class EngineCollector:
                 transitions.add_metric([breaker.category, state.value], count)
         yield transitions
 
-        peak = snapshot.peak_equity
-        drawdown = max(0.0, 1.0 - snapshot.equity / peak) if peak > 0 else 0.0
-        for name, doc, value in (
+        # An unknown figure (None) is a family without a sample: absent, never a made-up 0.
+        peak, equity = snapshot.peak_equity, snapshot.equity
+        drawdown = None
+        if peak is not None and equity is not None:
+            drawdown = max(0.0, 1.0 - equity / peak) if peak > 0 else 0.0
+        figures: tuple[tuple[str, str, float | None], ...] = (
             (
                 "tradetui_equity",
                 "Equity of the current ledger, in the quote currency.",
                 snapshot.equity,
             ),
-            ("tradetui_peak_equity", "Highest fully priced equity of the current ledger.", peak),
+            ("tradetui_peak_equity", "Highest priced equity of the current ledger.", peak),
             (
                 "tradetui_day_pnl",
                 "PnL since the UTC day started, in the quote currency.",
@@ -151,7 +154,8 @@ class EngineCollector:
                 "Open orders in the current ledger.",
                 len(snapshot.open_orders),
             ),
-        ):
+        )
+        for name, doc, value in figures:
             yield GaugeMetricFamily(name, doc, value=value)
 
         yield CounterMetricFamily(

@@ -92,11 +92,19 @@ def _risk_cases() -> list[tuple[OrderIntent, RiskContext]]:
         breaker_open=False,
         market=market,
         quote=quote,
+        market_data_down=False,
         equity=10_000.0,
+        balances_known=True,
         position_amount=Decimal("0.005"),
         open_position_symbols=frozenset({"BTC/USD", "ETH/USD"}),
         free_quote=7_500.0,
         free_base=0.005,
+        # Every reference known and within its limit: each gate computes its number.
+        day_start_equity=10_100.0,
+        peak_equity=10_400.0,
+        correlation_known=True,
+        exposure=2_500.0,
+        cluster_exposure=300.0,
     )
     intents = [
         OrderIntent("BTC/USD", Side.BUY, Decimal("0.0033"), strategy="pulse", confidence=0.9),

@@ -91,10 +91,14 @@ class EngineSnapshot:
     last_rejections: dict[str, GateResult]
     """The last rejection of each gate, by gate name."""
     breakers: tuple[BreakerSnapshot, ...]
-    equity: float
-    day_pnl: float
-    peak_equity: float = 0.0
-    """Highest fully priced equity of this ledger, persisted (the drawdown reference)."""
+    equity: float | None
+    """Equity of this ledger; None while its balances are not known or an asset it holds has no
+    price (``core/portfolio.py`` ``equity``)."""
+    day_pnl: float | None
+    """Equity minus the UTC day's starting equity; None while either is unknown."""
+    peak_equity: float | None = None
+    """Highest priced equity of this ledger, persisted (the drawdown reference); None before the
+    first priced reading."""
     quote_currency: str = "USD"
     fills_count: int = 0
     """Distinct fills applied to this ledger."""
@@ -139,8 +143,8 @@ class EngineSnapshot:
             gates=(),
             last_rejections={},
             breakers=(),
-            equity=0.0,
-            day_pnl=0.0,
+            equity=None,
+            day_pnl=None,
             phase=phase,
         )
 

@@ -18,7 +18,7 @@ def utc_day(now: float) -> str:
 
 
 class EquityMarks:
-    """Per ledger: the first fully priced equity of the UTC day, and the highest equity seen."""
+    """Per ledger: the first priced equity of the UTC day, and the highest equity seen."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -43,30 +43,34 @@ class EquityMarks:
             if peak != self._peak_saved.get(mode):
                 await self._store.put_value(Key.PEAK_EQUITY, repr(peak), mode.value)
 
-    def day_start(self, mode: Mode, now: float) -> float:
-        """Today's starting equity of ``mode`` (0 while unknown)."""
+    def day_start(self, mode: Mode, now: float) -> float | None:
+        """Today's starting equity of ``mode`` (None until a priced reading today)."""
         start = self._day_start.get(mode)
-        return start[1] if start is not None and start[0] == utc_day(now) else 0.0
+        return start[1] if start is not None and start[0] == utc_day(now) else None
 
-    def peak(self, mode: Mode) -> float:
-        """The highest equity of ``mode`` seen so far (0 while unknown)."""
-        return self._peak.get(mode, 0.0)
+    def peak(self, mode: Mode) -> float | None:
+        """The highest equity of ``mode`` seen so far (None before the first priced reading)."""
+        return self._peak.get(mode)
 
-    def day_pnl(self, mode: Mode, total_equity: float, now: float) -> float:
-        """Today's PnL of ``mode`` at ``total_equity`` (0 until the day's start is known)."""
-        start = self._day_start.get(mode)
-        return total_equity - start[1] if start is not None and start[0] == utc_day(now) else 0.0
+    def day_pnl(self, mode: Mode, total_equity: float | None, now: float) -> float | None:
+        """Today's PnL of ``mode`` at ``total_equity`` (None while either is unknown)."""
+        start = self.day_start(mode, now)
+        return None if start is None or total_equity is None else total_equity - start
 
-    def observe(self, mode: Mode, total_equity: float, priced: bool, now: float) -> None:
-        """Take one equity reading (the engine's tick): a new peak, or the first fully priced
-        equity of a new UTC day, is recorded and persisted. Only fully priced readings count."""
-        if priced and total_equity > self._peak.get(mode, 0.0):
+    def observe(self, mode: Mode, total_equity: float | None, now: float) -> None:
+        """Take one equity reading (the engine's tick, and its order path): a new peak, or the
+        first priced equity of a new UTC day, is recorded and persisted. An unknown equity
+        (None: not every asset held is priced) records nothing."""
+        if total_equity is None:
+            return
+        peak = self._peak.get(mode)
+        if peak is None or total_equity > peak:
             self._peak[mode] = total_equity
             if total_equity > self._peak_saved.get(mode, 0.0) * PEAK_WRITE_STEP:
                 self._peak_saved[mode] = total_equity
                 self._store.put_value(Key.PEAK_EQUITY, repr(total_equity), mode.value)
         day = utc_day(now)
         start = self._day_start.get(mode)
-        if priced and (start is None or start[0] != day):
+        if start is None or start[0] != day:
             self._day_start[mode] = (day, total_equity)
             self._store.put_value(Key.DAY_START, f"{day} {total_equity!r}", mode.value)

@@ -52,6 +52,18 @@ def _reject(
     return GateResult(gate, False, code, value, limit, detail, gate in _FLOOR_GATES), ZERO
 
 
+_BALANCES_UNKNOWN = "the venue's balances have not been read yet"
+
+
+def _equity_unknown(gate: str, ctx: RiskContext, limit: float | None) -> GateOutcome:
+    """The rejection of new exposure while equity is unknown, naming why it is."""
+    if not ctx.balances_known:
+        return _reject(gate, "BALANCES_UNKNOWN", _BALANCES_UNKNOWN, None, limit)
+    return _reject(
+        gate, "EQUITY_UNKNOWN", "an asset held has no price: equity unknown", None, limit
+    )
+
+
 def _increases_exposure(intent: OrderIntent) -> bool:
     # On spot, only buys add exposure; sells can only reduce what is held.
     return intent.side is BUY and not intent.reduce_only
@@ -128,7 +140,15 @@ def market_status(
 def data_quality(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
-    """A missing, stale, crossed, wide or non-finite quote never leads to a trade."""
+    """A missing, stale, crossed, wide or non-finite quote never leads to a trade; nor does a
+    fresh one while nothing keeps it current (its stream is down and REST fails): new exposure
+    waits for market data to come back whatever the quote's age."""
+    if ctx.market_data_down and _increases_exposure(intent):
+        return _reject(
+            "data_quality",
+            "MARKET_DATA_DOWN",
+            f"{intent.symbol} market data is down: its stream and REST both fail",
+        )
     quote = ctx.quote
     if quote is None:
         return _reject("data_quality", "NO_QUOTE", f"no quote for {intent.symbol} yet")
@@ -216,10 +236,12 @@ def cooldown(
 def daily_loss(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
-    """No new exposure once today's loss (realized and unrealized) reaches the limit."""
+    """No new exposure once today's loss (realized and unrealized) reaches the limit, nor while
+    today's starting equity is unknown."""
     return _below_reference(
         "daily_loss",
         "DAILY_LOSS",
+        "DAY_START_UNKNOWN",
         "below the day's start",
         ctx.day_start_equity,
         lim.max_daily_loss_pct,
@@ -232,10 +254,11 @@ def daily_loss(
 def drawdown(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
-    """No new exposure once equity is too far below its peak."""
+    """No new exposure once equity is too far below its peak, nor while the peak is unknown."""
     return _below_reference(
         "drawdown",
         "DRAWDOWN",
+        "PEAK_UNKNOWN",
         "below peak",
         ctx.peak_equity,
         lim.max_drawdown_pct,
@@ -248,17 +271,24 @@ def drawdown(
 def _below_reference(
     gate: str,
     code: str,
+    unknown_code: str,
     what: str,
-    reference: float,
+    reference: float | None,
     limit_pct: float,
     intent: OrderIntent,
     amount: Decimal,
     ctx: RiskContext,
 ) -> GateOutcome:
-    """Reject new exposure once equity is ``limit_pct`` or more below ``reference`` (0: unknown)."""
-    if reference <= 0:
-        return _ok(gate, amount)
-    fallen_pct = (reference - ctx.equity) / reference * 100
+    """Reject new exposure once equity is ``limit_pct`` or more below ``reference``, or while
+    either is unknown (None). A reference of 0 or less has nothing to fall from."""
+    equity = ctx.equity
+    if equity is None or reference is None:
+        if not _increases_exposure(intent):
+            return _ok(gate, amount, None, limit_pct)
+        if equity is None:
+            return _equity_unknown(gate, ctx, limit_pct)
+        return _reject(gate, unknown_code, f"equity {what} is not known yet", None, limit_pct)
+    fallen_pct = (reference - equity) / reference * 100 if reference > 0 else 0.0
     if fallen_pct >= limit_pct and _increases_exposure(intent):
         return _reject(gate, code, f"{fallen_pct:.2f}% {what}", fallen_pct, limit_pct)
     return _ok(gate, amount, fallen_pct, limit_pct)
@@ -289,15 +319,21 @@ def position_size(
     assert ctx.market is not None  # nosec B101
     price = _reference_price(intent, ctx)
     if intent.side is not BUY:
-        allowed = _cap(amount, ctx.free_base, ctx.market.amount_step)
+        # Balances not read yet: the ledger's own position is what a sell may close (a venue
+        # refuses a sell of more than is there), so reducing orders still go out.
+        held = ctx.free_base if ctx.balances_known else float(ctx.position_amount)
+        allowed = _cap(amount, held, ctx.market.amount_step)
         if allowed < ctx.market.min_amount:
             return _reject("position_size", "NOTHING_TO_SELL", f"no {ctx.market.base} to sell")
         return _ok("position_size", allowed)
-    if ctx.equity <= 0:
-        return _reject("position_size", "NO_EQUITY", "equity is not positive", ctx.equity, 0.0)
-    limit_value = ctx.equity * lim.max_position_pct / 100
+    equity = ctx.equity
+    if equity is None:
+        return _equity_unknown("position_size", ctx, lim.max_position_pct)
+    if equity <= 0:
+        return _reject("position_size", "NO_EQUITY", "equity is not positive", equity, 0.0)
+    limit_value = equity * lim.max_position_pct / 100
     held_value = float(ctx.position_amount) * price
-    after_pct = (held_value + float(amount) * price) / ctx.equity * 100
+    after_pct = (held_value + float(amount) * price) / equity * 100
     allowed = _cap(amount, (limit_value - held_value) / price, ctx.market.amount_step)
     if allowed < ctx.market.min_amount:
         return _reject(
@@ -328,7 +364,16 @@ def total_exposure(
 def correlation_cluster(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
-    """Positions in symbols that move together stay within their share of equity (reduces buys)."""
+    """Positions in symbols that move together stay within their share of equity (reduces buys);
+    while the intent's cluster is not known yet, no new exposure."""
+    if not ctx.correlation_known and _increases_exposure(intent):
+        return _reject(
+            "correlation_cluster",
+            "CORRELATION_UNKNOWN",
+            f"too few samples yet to tell which positions move with {intent.symbol}",
+            None,
+            lim.max_cluster_exposure_pct,
+        )
     return _exposure_cap(
         "correlation_cluster",
         "CLUSTER_TOO_HIGH",
@@ -351,13 +396,17 @@ def _exposure_cap(
 ) -> GateOutcome:
     # A gate that raises is a REJECT (the guard's fail-safe).
     assert ctx.market is not None  # nosec B101
+    equity = ctx.equity
     if not _increases_exposure(intent):
-        return _ok(gate, amount, held / ctx.equity * 100 if ctx.equity > 0 else None, limit_pct)
-    if ctx.equity <= 0:
-        return _reject(gate, "NO_EQUITY", "equity is not positive", ctx.equity, 0.0)
+        share_pct = held / equity * 100 if equity is not None and equity > 0 else None
+        return _ok(gate, amount, share_pct, limit_pct)
+    if equity is None:
+        return _equity_unknown(gate, ctx, limit_pct)
+    if equity <= 0:
+        return _reject(gate, "NO_EQUITY", "equity is not positive", equity, 0.0)
     price = _reference_price(intent, ctx)
-    after_pct = (held + float(amount) * price) / ctx.equity * 100
-    allowed = _cap(amount, (ctx.equity * limit_pct / 100 - held) / price, ctx.market.amount_step)
+    after_pct = (held + float(amount) * price) / equity * 100
+    allowed = _cap(amount, (equity * limit_pct / 100 - held) / price, ctx.market.amount_step)
     if allowed < ctx.market.min_amount:
         return _reject(
             gate, code, f"exposure would be {after_pct:.1f}% of equity", after_pct, limit_pct
@@ -368,9 +417,13 @@ def _exposure_cap(
 def min_balance(
     intent: OrderIntent, amount: Decimal, ctx: RiskContext, lim: RiskSettings
 ) -> GateOutcome:
-    """A buy must leave at least the minimum free quote balance (reduces buys)."""
+    """A buy must leave at least the minimum free quote balance (reduces buys); no buy while the
+    balances are not known."""
     if intent.side is not BUY:
-        return _ok("min_balance", amount, ctx.free_quote, lim.min_balance)
+        free = ctx.free_quote if ctx.balances_known else None
+        return _ok("min_balance", amount, free, lim.min_balance)
+    if not ctx.balances_known:
+        return _reject("min_balance", "BALANCES_UNKNOWN", _BALANCES_UNKNOWN, None, lim.min_balance)
     # A gate that raises is a REJECT (the guard's fail-safe).
     assert ctx.market is not None  # nosec B101
     price = _reference_price(intent, ctx)

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
 from tradetui.config import RiskSettings
+from tradetui.core.ledgers import Ledgers
 from tradetui.core.model import (
     NOT_EVALUATED,
     Balance,
@@ -23,7 +24,6 @@ from tradetui.core.model import (
     Quote,
     TradingState,
 )
-from tradetui.core.portfolio import Portfolio, equity
 from tradetui.core.risk.context import RiskContext
 from tradetui.core.risk.correlation import CorrelationTracker
 from tradetui.core.risk.equity_marks import EquityMarks
@@ -158,10 +158,10 @@ class RiskState:
             self._last_rejections[decision.rejected_by.gate] = decision.rejected_by
 
     async def run(
-        self, mark: Callable[[], tuple[Mode, float, bool]], mids: Callable[[], dict[str, float]]
+        self, mark: Callable[[], tuple[Mode, float | None]], mids: Callable[[], dict[str, float]]
     ) -> None:
-        """The engine's risk tick: mark equity every second (``mark()`` gives the ledger, its
-        equity and whether every symbol was priced) and sample correlations at their cadence."""
+        """The engine's risk tick: mark equity every second (``mark()`` gives the ledger and its
+        equity, None when not priced) and sample correlations at their cadence."""
         every = max(1, round(self._settings.correlation_sample_s / TICK_S))
         for tick in itertools.count(1):
             await asyncio.sleep(TICK_S)
@@ -169,23 +169,29 @@ class RiskState:
             if tick % every == 0:
                 self._correlation.sample(mids())
 
-    def mark_equity(self, mode: Mode, total_equity: float, priced: bool) -> None:
-        """Take one equity reading now (the tick does this every second)."""
-        self._marks.observe(mode, total_equity, priced, self._clock())
+    def mark_equity(self, mode: Mode, total_equity: float | None) -> None:
+        """Take one equity reading now (the tick does this every second, the order path before
+        each evaluation); None (not priced) records nothing."""
+        self._marks.observe(mode, total_equity, self._clock())
 
     # ----------------------------------------------------------------- reading
 
-    def day_pnl(self, mode: Mode, total_equity: float) -> float:
-        """Today's PnL of ``mode`` at ``total_equity`` (0 until the day's start is known)."""
+    def day_pnl(self, mode: Mode, total_equity: float | None) -> float | None:
+        """Today's PnL of ``mode`` at ``total_equity`` (None while either is unknown)."""
         return self._marks.day_pnl(mode, total_equity, self._clock())
 
-    def day_start_equity(self, mode: Mode) -> float:
-        """Today's starting equity of ``mode`` (0 while unknown)."""
+    def day_start_equity(self, mode: Mode) -> float | None:
+        """Today's starting equity of ``mode`` (None until a priced reading today)."""
         return self._marks.day_start(mode, self._clock())
 
-    def peak_equity(self, mode: Mode) -> float:
-        """The highest fully priced equity of ``mode`` (0 while unknown)."""
+    def peak_equity(self, mode: Mode) -> float | None:
+        """The highest priced equity of ``mode`` (None before the first priced reading)."""
         return self._marks.peak(mode)
+
+    def correlation_known(self, symbol: str, held: Iterable[str]) -> bool:
+        """Whether it is known how ``symbol`` moves with each symbol in ``held`` (enough samples
+        of each pair): until then the correlation gate blocks buys of ``symbol`` beside them."""
+        return self._correlation.known(symbol, held)
 
     def gates(self) -> tuple[GateResult, ...]:
         """Every gate's latest verdict, in evaluation order."""
@@ -202,21 +208,23 @@ class RiskState:
         self,
         intent: OrderIntent,
         *,
-        mode: Mode,
+        ledgers: Ledgers,
         breaker_open: bool,
         markets: Mapping[str, MarketInfo],
         quotes: dict[str, Quote],
-        balances: dict[str, Balance],
-        portfolio: Portfolio,
+        market_data_down: bool,
     ) -> RiskContext:
-        """Everything the guard judges ``intent`` against, as of now."""
+        """Everything the guard judges ``intent`` against, as of now, in the current ledger."""
         now = self._clock()
         while self._sent_at and now - self._sent_at[0] > RATE_WINDOW_S:
             self._sent_at.popleft()
+        mode = ledgers.mode
         market = markets.get(intent.symbol)
         quote_ccy = market.quote if market else "USD"
         base_ccy = market.base if market else ""
-        notionals = {s: p.notional for s, p in portfolio.positions(quotes).items()}
+        balances = ledgers.balances()
+        portfolio = ledgers.portfolio
+        held = {s: p.notional for s, p in portfolio.positions(quotes).items() if p.amount > 0}
         cluster = self._correlation.clusters.get(intent.symbol, frozenset({intent.symbol}))
         return RiskContext(
             now=now,
@@ -224,7 +232,9 @@ class RiskState:
             breaker_open=breaker_open,
             market=market,
             quote=quotes.get(intent.symbol),
-            equity=equity(balances, quotes, quote_ccy),
+            market_data_down=market_data_down,
+            equity=ledgers.equity(quotes, quote_ccy, markets),
+            balances_known=ledgers.balances_known,
             position_amount=portfolio.amount(intent.symbol),
             open_position_symbols=portfolio.open_symbols(
                 {s: m.min_amount for s, m in markets.items()}
@@ -234,8 +244,9 @@ class RiskState:
             orders_last_minute=len(self._sent_at),
             day_start_equity=self._marks.day_start(mode, now),
             peak_equity=self._marks.peak(mode),
-            exposure=sum(notionals.values()),
-            cluster_exposure=sum(notionals.get(s, 0.0) for s in cluster),
+            correlation_known=self.correlation_known(intent.symbol, held),
+            exposure=sum(held.values()),
+            cluster_exposure=sum(held.get(s, 0.0) for s in cluster),
             cooldown_until=self._protections.until(intent.symbol),
         )
 

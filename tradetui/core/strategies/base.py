@@ -92,8 +92,9 @@ class StrategyView:
     """This strategy's own open orders (copies)."""
     budget_left: float | None
     """Quote currency it may still commit (None: no cap)."""
-    equity: float
-    """Account equity in the quote currency."""
+    equity: float | None
+    """Account equity in the quote currency; None while it is unknown (balances not read yet, or
+    an asset held has no price)."""
     tape: TradeTape | None = None
 
     def trades(self, symbol: str) -> tuple[TapeTrade, ...]:

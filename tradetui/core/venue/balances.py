@@ -41,6 +41,8 @@ class LiveBalances:
         self._stream_at = clock()
         self._reseed = True
         self._dirty = False
+        self.seeded = False
+        """Read over REST at least once: until then the balances (and holds) are unknown."""
 
     def mark_dirty(self) -> None:
         """Holds changed (an order was placed, canceled or filled): re-read REST soon."""
@@ -89,3 +91,4 @@ class LiveBalances:
         self._rest_at = self._clock()
         self._reseed = self._dirty = False
         self.balances = balances
+        self.seeded = True

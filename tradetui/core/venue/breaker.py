@@ -49,6 +49,12 @@ class CircuitBreaker:
         return self._state
 
     @property
+    def failing(self) -> bool:
+        """True while the last call of this category failed at the transport level (no success
+        since), whatever the state."""
+        return self._failures > 0
+
+    @property
     def is_open(self) -> bool:
         """True while calls are being refused (OPEN; half-open lets a trial through)."""
         return self.state is BreakerState.OPEN

@@ -45,6 +45,7 @@ class MarketData:
         """Recent mid prices per symbol (the Markets pane's sparklines)."""
         self.messages_received = 0
         self._stream_seen_at: dict[str, float] = {}
+        self._ticker_failing: set[str] = set()
         self._polled: set[str] = set()
         self._metrics = metrics
 
@@ -61,14 +62,32 @@ class MarketData:
             )
             for kind, receive in streams:
                 label = f"{kind} {symbol}"
+                health = (
+                    functools.partial(self._ticker_health, symbol) if kind == "ticker" else None
+                )
+                receiving = functools.partial(receive, symbol)
                 tasks.append(
                     asyncio.create_task(
-                        supervise(label, functools.partial(receive, symbol), None, self._metrics),
-                        name=label,
+                        supervise(label, receiving, health, self._metrics), name=label
                     )
                 )
         tasks.append(asyncio.create_task(self._rest_fallback(), name="market data REST"))
         return tasks
+
+    def down(self, symbol: str) -> bool:
+        """True when nothing keeps ``symbol``'s quote current: its ticker stream is failing (or
+        has been quiet past STREAM_QUIET_S, so REST stands in) and the REST calls have failed at
+        the transport level since their last success. A quote can still be young then."""
+        if not self._breaker.failing:
+            return False
+        quiet_s = self._clock() - self._stream_seen_at.get(symbol, float("-inf"))
+        return symbol in self._ticker_failing or quiet_s > STREAM_QUIET_S
+
+    def _ticker_health(self, symbol: str, healthy: bool) -> None:
+        if healthy:
+            self._ticker_failing.discard(symbol)
+        else:
+            self._ticker_failing.add(symbol)
 
     async def _rest_fallback(self) -> None:
         while True:

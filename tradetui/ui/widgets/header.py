@@ -10,6 +10,9 @@ from textual.widgets import Static
 from tradetui.core.model import EngineSnapshot, Mode, TradingState
 from tradetui.ui import format as fmt
 
+UNKNOWN = "unknown"
+"""What a figure the engine cannot know shows (never a made-up 0)."""
+
 
 class StatusHeader(Horizontal):
     """One line at the top; every colour comes from the theme's app variables."""
@@ -59,6 +62,10 @@ class StatusHeader(Horizontal):
         """What the trading-state part shows (ACTIVE, PAUSED or HALTED)."""
         return self._shown.get("state", "")
 
+    def shown(self, part: str) -> str:
+        """What ``part`` (``equity``, ``day-pnl`` ...) shows now."""
+        return self._shown.get(part, "")
+
     def show_snapshot(self, snapshot: EngineSnapshot, venue_note: str = "") -> None:
         """Show ``snapshot``; ``venue_note`` replaces the connection status when given."""
         live = snapshot.mode is Mode.LIVE
@@ -72,11 +79,14 @@ class StatusHeader(Horizontal):
         venue = snapshot.venue or "venue"
         self._show("venue", f"{venue} · {status}" if status else venue)
         self.query_one("#venue").set_class(bool(status), "-disconnected")
-        self._show("equity", f"equity {fmt.money(snapshot.equity)} {snapshot.quote_currency}")
-        self._show("day-pnl", f"day {fmt.signed_money(snapshot.day_pnl)}")
+        # Unknown (a holding without a price, balances not read, no day start yet) says so.
+        equity, pnl = snapshot.equity, snapshot.day_pnl
+        money = fmt.money(equity) if equity is not None else UNKNOWN
+        self._show("equity", f"equity {money} {snapshot.quote_currency}")
+        self._show("day-pnl", f"day {fmt.signed_money(pnl) if pnl is not None else UNKNOWN}")
         day_pnl = self.query_one("#day-pnl")
-        day_pnl.set_class(snapshot.day_pnl > 0, "-up")
-        day_pnl.set_class(snapshot.day_pnl < 0, "-down")
+        day_pnl.set_class(pnl is not None and pnl > 0, "-up")
+        day_pnl.set_class(pnl is not None and pnl < 0, "-down")
         self._show("clock", f"{fmt.clock(snapshot.taken_at)} UTC")
 
     def _show(self, part: str, text: str) -> None:
