@@ -4,16 +4,19 @@ while it stops, and in live mode on orders the engine never placed."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import go_live, quiet_settings, wait_until
 from tests.integration.test_engine_sim import resting_bid
 from tradetui.core.engine import Engine
-from tradetui.core.model import TradingState
+from tradetui.core.model import Mode, TradingState
 from tradetui.paths import DataPaths
 from tradetui.runtime import Runtime
 from tradetui.ui.deferred_engine import DeferredEngine
@@ -101,3 +104,19 @@ async def test_a_live_kill_cancels_orders_the_engine_never_placed(engine: Engine
     await engine.kill()
     assert [o["id"] for o in await exchange.fetch_open_orders()] == []
     assert (await exchange.fetch_order(by_hand["id"]))["status"] == "canceled"
+
+
+async def test_back_to_paper_names_the_live_order_it_leaves_and_the_kill_counts_per_ledger(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await go_live(engine)
+    await engine.submit(resting_bid(engine))
+    with caplog.at_level(logging.WARNING, logger="tradetui"):
+        await engine.set_mode(Mode.PAPER)
+        await engine.submit(resting_bid(engine, "ETH/USD"))
+        await engine.kill()
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(
+        "back to paper: left on the venue: 1 live order(s) (BTC/USD buy" in m for m in messages
+    )
+    assert any("kill switch canceled 1 paper and 1 live order(s)" in m for m in messages)

@@ -126,3 +126,31 @@ async def test_one_failing_lookup_stops_neither_the_others_nor_the_trade_history
     assert fills == ["T1"], "the trade history was read although a lookup failed"
     assert venue.looked_up == ["OFAIL", "OFINE"]
     assert orders[1].status is OrderStatus.FILLED and orders[0].status is OrderStatus.OPEN
+
+
+async def test_the_sync_runs_while_the_breaker_is_half_open_even_with_a_trial_in_flight(
+    tmp_path: Path,
+) -> None:
+    now = [1_800_000_000.0]
+    breaker = CircuitBreaker("orders", lambda: now[0], threshold=1, open_seconds=5)
+    breaker.record_failure()  # open
+    now[0] += 6  # half-open
+    assert breaker.allow()  # an order send took the one trial call and has not answered yet
+    store = Store(tmp_path / "t.db")
+    await store.open()
+    manager = OrderManager(
+        store, time.time, PaperBroker(PaperSettings(), time.time), {}, breaker, lambda fill: None
+    )
+    orders = []
+    for venue_id in ("OFAIL", "OFINE"):
+        order = Order(
+            f"tt-{venue_id}", "BTC/USD", Side.BUY, OrderType.LIMIT, Decimal(1), Decimal(100),
+            Mode.LIVE, "test", OrderStatus.OPEN, venue_id=venue_id, created_at=time.time(),
+        )  # fmt: skip
+        manager.track(order)
+        orders.append(order)
+    venue = FlakyVenue(orders)
+    await Reconciler(manager, venue, time.time).sync_live()  # type: ignore[arg-type]
+    await store.close()
+    assert venue.looked_up == ["OFAIL", "OFINE"], "the sync ran"
+    assert breaker.state.value == "closed", "and its answers closed the breaker"

@@ -146,3 +146,19 @@ async def test_a_failed_start_after_a_crash_keeps_the_crash_for_the_next_start(
     finally:
         await live.stop()
     assert kv(paths.database, "session") == "clean"
+
+
+async def test_the_demo_strategy_never_starts_live_and_pulse_named_on_purpose_does(
+    tmp_path: Path,
+) -> None:
+    demo = build_engine(load_settings(None, mode="live"), DataPaths(tmp_path / "a").ensure())
+    with pytest.raises(EngineError, match=r"the demo strategy pulse runs only on paper"):
+        await demo.start()
+    await demo.stop()
+    on_purpose = load_settings(None, mode="live", strategies=[{"name": "pulse"}])
+    engine = build_engine(on_purpose, DataPaths(tmp_path / "b").ensure())
+    await engine.start()
+    try:
+        assert engine.snapshot().state is TradingState.PAUSED, "the first live start pauses"
+    finally:
+        await engine.stop()
